@@ -1,0 +1,112 @@
+"""One typed settings object: defaults in code, overridden by COPILOT_* env vars, then by arguments."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _default_models_dir() -> Path:
+    return PROJECT_DIR / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the copilot in one frozen object, passed down explicitly.
+
+    Precedence: explicit keyword arguments > ``COPILOT_<FIELD>`` environment variables > defaults.
+    """
+
+    #: Folder holding model folders and caches (``models/``).
+    models_dir: Path = field(default_factory=_default_models_dir)
+    #: Index folder used when ``--index`` is not given.
+    index_dir: Path = field(default_factory=lambda: _default_models_dir() / "index")
+    #: Embedder spec: ``use`` (default), ``e5``, ``hashing`` or ``st:<folder>`` (sentence-transformers).
+    embedder: str = "use"
+    #: CPU threads for the embedders (2 on the reference machine; more threads than cores is far slower).
+    threads: int = 2
+    #: Chunking: target characters per chunk and overlap (RecursiveCharacterTextSplitter).
+    chunk_size: int = 700
+    chunk_overlap: int = 100
+    #: Also embed each article's title and FAQ question as separate views (matched, never shown).
+    index_views: bool = True
+    #: Number of articles returned by a search.
+    top_k: int = 5
+    #: Candidates pulled from each retriever (dense, BM25) before fusion.
+    candidates: int = 50
+    #: Retrieval ablation switches: BM25 next to dense search; Darija query variants (script + glosses).
+    use_bm25: bool = True
+    use_variants: bool = True
+    #: Weight of the BM25 list in the fusion (dense lists weigh 1 each).
+    bm25_weight: float = 0.5
+    #: Reciprocal-rank-fusion constant.
+    rrf_k: int = 60
+    #: No-match threshold on the calibrated match confidence (0..1) of the best article.
+    min_confidence: float = 0.5
+    #: Maximum characters of a query / customer message accepted.
+    max_query_chars: int = 20_000
+    #: Maximum size of one KB file in bytes.
+    max_file_bytes: int = 50_000_000
+    #: Show progress bars on stderr.
+    progress: bool = True
+    #: Never touch the network for models (always true in production).
+    local_files_only: bool = True
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from defaults, ``COPILOT_*`` variables and explicit overrides.
+
+        Args:
+            env: Environment mapping (defaults to ``os.environ``).
+            **overrides: Field values that win over the environment; ``None`` values are ignored.
+
+        Returns:
+            The frozen settings.
+
+        Raises:
+            ValueError: On an unknown field or a value that cannot be converted.
+        """
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        known = {f.name: f for f in fields(cls)}
+        for name, f in known.items():
+            raw = env.get(f"COPILOT_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = _convert(name, f.type, raw)
+        for name, value in overrides.items():
+            if name not in known:
+                raise ValueError(f"unknown setting '{name}'")
+            if value is not None:
+                values[name] = _convert(name, known[name].type, value) if isinstance(value, str) else value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def _convert(name: str, type_name: Any, raw: str) -> Any:
+    t = str(type_name)
+    try:
+        if t == "Path":
+            return Path(raw).expanduser()
+        if t == "bool":
+            low = raw.strip().lower()
+            if low in {"1", "true", "yes", "on"}:
+                return True
+            if low in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if t == "int":
+            return int(raw)
+        if t == "float":
+            return float(raw)
+    except ValueError as e:
+        raise ValueError(f"setting '{name}' (COPILOT_{name.upper()}) has an invalid value {raw!r}") from e
+    return raw

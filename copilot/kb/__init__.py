@@ -1,0 +1,1 @@
+"""Knowledge-base ingestion: files to articles (load) and articles to chunks (chunk)."""

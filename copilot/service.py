@@ -1,0 +1,137 @@
+"""`Copilot`: the one object the CLI, the panel and the API talk to; builds components lazily."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from copilot.config import Settings
+from copilot.errors import IndexMismatch
+
+if TYPE_CHECKING:
+    from copilot.embed import Embedder
+    from copilot.index import KBIndex
+    from copilot.indexer import BuildReport
+    from copilot.retrieve import Retriever
+    from copilot.types import LanguageInfo, SearchResult
+
+
+class Copilot:
+    """Facade over indexing and retrieval (and, later, drafting and summaries).
+
+    Construction is cheap: the index and models load on first use.
+
+    Args:
+        settings: Settings (default: from the environment).
+        index_dir: Index folder (default: ``settings.index_dir``).
+        embedder: An embedder instance to use instead of the one named by the settings or the index.
+        embedder_spec: Embedder spec to use (``use``, ``e5``, ``hashing``, ``st:<folder>``); when neither this
+            nor ``embedder`` is given, searching uses the embedder recorded in the index manifest.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        index_dir: str | Path | None = None,
+        embedder: Embedder | None = None,
+        embedder_spec: str | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.index_dir = Path(index_dir) if index_dir is not None else self.settings.index_dir
+        self._embedder = embedder
+        self._embedder_spec = embedder_spec
+        self._index: KBIndex | None = None
+        self._retriever: Retriever | None = None
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ components
+    def embedder_for_build(self) -> tuple[Embedder, str]:
+        """The embedder a build should use, and its spec for the manifest."""
+        from copilot.embed import make_embedder
+
+        if self._embedder is not None:
+            return self._embedder, self._embedder_spec or self._embedder.model_id
+        spec = self._embedder_spec or self.settings.embedder
+        return make_embedder(spec, self.settings), spec
+
+    def index(self) -> KBIndex:
+        """The loaded index (raises ``IndexNotFound`` with the command that builds it)."""
+        with self._lock:
+            if self._index is None:
+                from copilot.index import KBIndex
+
+                self._index = KBIndex.load(self.index_dir)
+            return self._index
+
+    def retriever(self) -> Retriever:
+        """The retriever over the index, with an embedder matching the index's manifest."""
+        with self._lock:
+            if self._retriever is None:
+                from copilot.embed import make_embedder
+                from copilot.retrieve import Retriever
+
+                index = self.index()
+                embedder = self._embedder
+                if embedder is None:
+                    spec = self._embedder_spec or index.embedder_spec or self.settings.embedder
+                    embedder = make_embedder(spec, self.settings)
+                if embedder.model_id != index.embedder_id:
+                    raise IndexMismatch(
+                        f"the index at '{self.index_dir}' was built with the embedder '{index.embedder_id}' but "
+                        f"'{embedder.model_id}' was requested. Rebuild it with the new embedder: `copilot index "
+                        f"<your KB folder> --index {self.index_dir} --embedder {self._embedder_spec or embedder.model_id}` "
+                        f"(or drop --embedder to search with the index's own)"
+                    )
+                if embedder.dim != index.dim:
+                    raise IndexMismatch(
+                        f"the index at '{self.index_dir}' has {index.dim}-d vectors but the embedder gives {embedder.dim}-d. "
+                        f"Rebuild it: `copilot index <your KB folder> --index {self.index_dir} --rebuild`"
+                    )
+                self._retriever = Retriever(index, embedder, self.settings)
+            return self._retriever
+
+    # ------------------------------------------------------------------ jobs
+    def build_index(self, sources: Sequence[str | Path], *, rebuild: bool = False) -> BuildReport:
+        """Index (or incrementally update) the KB files into ``index_dir``."""
+        from copilot.indexer import build_index
+
+        embedder, spec = self.embedder_for_build()
+        report = build_index(list(sources), self.index_dir, embedder, self.settings, embedder_spec=spec, rebuild=rebuild)
+        with self._lock:
+            self._index = None
+            self._retriever = None
+        return report
+
+    def search(self, query: str, k: int | None = None) -> SearchResult:
+        """Hybrid search for one query."""
+        return self.retriever().search(_checked(query, self.settings), k)
+
+    def search_many(self, queries: Sequence[str], k: int | None = None) -> list[SearchResult]:
+        """Hybrid search for many queries, batched."""
+        return self.retriever().search_many([_checked(q, self.settings) for q in queries], k)
+
+    def detect_language(self, text: str) -> LanguageInfo:
+        """Language of a text, including Darija in Arabic script (``ary``) and Arabizi (``ary-Latn``)."""
+        from copilot.lang import detect_language
+
+        return detect_language(text)
+
+
+def _checked(query: str, settings: Settings) -> str:
+    from copilot.errors import InputError
+    from copilot.textnorm import clean
+
+    if not isinstance(query, str):
+        raise InputError("the query must be text")
+    if len(query) > settings.max_query_chars:
+        raise InputError(
+            f"the query is {len(query):,} characters, above the {settings.max_query_chars:,} limit "
+            "(COPILOT_MAX_QUERY_CHARS); send the customer's question, not a whole file"
+        )
+    text = clean(query).strip()
+    if not text:
+        raise InputError("the query is empty; type the customer's message")
+    return text

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copilot.config import Settings
+
+
+def test_defaults_env_and_overrides() -> None:
+    s = Settings.from_env(env={"COPILOT_TOP_K": "7", "COPILOT_USE_BM25": "false", "COPILOT_INDEX_DIR": "/tmp/x"})
+    assert s.top_k == 7 and s.use_bm25 is False and s.index_dir == Path("/tmp/x")
+    s2 = Settings.from_env(env={"COPILOT_TOP_K": "7"}, top_k=3)
+    assert s2.top_k == 3
+    assert Settings.from_env(env={}, top_k=None).top_k == Settings().top_k
+
+
+def test_bad_values_are_clear() -> None:
+    with pytest.raises(ValueError, match="COPILOT_TOP_K"):
+        Settings.from_env(env={"COPILOT_TOP_K": "many"})
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings.from_env(env={}, nope=1)
+
+
+def test_frozen() -> None:
+    s = Settings()
+    with pytest.raises(AttributeError):
+        s.top_k = 2  # type: ignore[misc]
+    assert s.replace(top_k=2).top_k == 2
