@@ -43,8 +43,10 @@ class Settings:
     #: Retrieval ablation switches: BM25 next to dense search; Darija query variants (script + glosses).
     use_bm25: bool = True
     use_variants: bool = True
-    #: Weight of the BM25 list in the fusion (dense lists weigh 1 each).
-    bm25_weight: float = 0.5
+    #: Fusion of dense and BM25 evidence: ``score`` (cosine + weight x relative BM25) or ``rrf``.
+    fusion: str = "score"
+    #: Weight of BM25 in the fusion (dense weighs 1).
+    bm25_weight: float = 0.1
     #: Reciprocal-rank-fusion constant.
     rrf_k: int = 60
     #: No-match threshold on the calibrated match confidence (0..1) of the best article.

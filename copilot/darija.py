@@ -64,13 +64,19 @@ def load_lexicon(path: Path = LEXICON_PATH) -> tuple[LexEntry, ...]:
 class _Maps:
     latin: dict[tuple[str, ...], LexEntry]
     arabic: dict[tuple[str, ...], LexEntry]
+    msa: dict[tuple[str, ...], LexEntry]
 
 
 @lru_cache(maxsize=4)
 def _maps(path: Path = LEXICON_PATH) -> _Maps:
     latin: dict[tuple[str, ...], LexEntry] = {}
     arabic: dict[tuple[str, ...], LexEntry] = {}
+    msa: dict[tuple[str, ...], LexEntry] = {}
     for e in load_lexicon(path):
+        for m in e.msa:
+            key_m = tuple(_WORD.findall(fold_arabic(m)))
+            if key_m:
+                msa.setdefault(key_m, e)
         key_ar = tuple(_WORD.findall(fold_arabic(e.darija)))
         if key_ar:
             arabic.setdefault(key_ar, e)
@@ -78,7 +84,7 @@ def _maps(path: Path = LEXICON_PATH) -> _Maps:
             key = tuple(_WORD.findall(sp))
             if key:
                 latin.setdefault(key, e)
-    return _Maps(latin, arabic)
+    return _Maps(latin, arabic, msa)
 
 
 def _lookup(words: list[str], i: int, table: dict[tuple[str, ...], LexEntry]) -> tuple[LexEntry | None, int]:
@@ -91,7 +97,26 @@ def _lookup(words: list[str], i: int, table: dict[tuple[str, ...], LexEntry]) ->
     for prefix in ("el", "l", "al", "ال", "ل"):
         if w.startswith(prefix) and len(w) - len(prefix) >= 3 and (w[len(prefix) :],) in table:
             return table[(w[len(prefix) :],)], 1
+    if ARABIC_CHARS.match(w[:1]):
+        for cand in _arabic_candidates(w):
+            if (cand,) in table:
+                return table[(cand,)], 1
     return None, 1
+
+
+_AR_PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ف", "ل")
+_AR_SUFFIXES = ("كم", "هم", "نا", "ها", "ات", "ي", "ك", "ه", "و")
+
+
+def _arabic_candidates(word: str) -> list[str]:
+    """Forms of an Arabic word without clitics (و/ب/ال... prefixes, possessive suffixes), longest first."""
+    forms: list[str] = []
+    stems = [word] + [word[len(p) :] for p in _AR_PREFIXES if word.startswith(p) and len(word) - len(p) >= 2]
+    for st in stems:
+        forms.append(st)
+        forms.extend(st[: -len(x)] for x in _AR_SUFFIXES if st.endswith(x) and len(st) - len(x) >= 2)
+        forms.append("ال" + st)
+    return [f for f in dict.fromkeys(forms) if f != word]
 
 
 def _looks_arabizi(word: str) -> bool:
@@ -141,6 +166,40 @@ def gloss(text: str, target: str = "fr") -> str:
             if options:
                 out.append(options[0])
         elif not _looks_arabizi(words[i]):
+            out.append(_drop_darija_article(words[i]))
+        i += n
+    return " ".join(out)
+
+
+_L_CONSONANT = re.compile(r"^(?:l|el)(?=[bcdfghjkmnpqrstvwxz][a-z]{2,}$)")
+
+
+def _drop_darija_article(word: str) -> str:
+    """``lcarte`` -> ``carte``, ``lmot`` -> ``mot``: Darija glues its article to French loanwords.
+
+    French words almost never start with ``l`` + consonant, so the rule is safe on Latin text.
+    """
+    return _L_CONSONANT.sub("", word)
+
+
+def gloss_msa(text: str, target: str = "fr") -> str:
+    """Word-by-word gloss of an MSA text into French (or English) through the lexicon's MSA column.
+
+    A rough lexical bridge for cross-lingual retrieval (MSA question, French KB); unknown words are kept.
+    """
+    maps = _maps()
+    words = _WORD.findall(fold_arabic(text))
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        entry, n = _lookup(words, i, maps.msa)
+        if entry is None:
+            entry, n = _lookup(words, i, maps.arabic)
+        if entry is not None:
+            options = entry.fr if target == "fr" else entry.en
+            if options:
+                out.append(options[0])
+        else:
             out.append(words[i])
         i += n
     return " ".join(out)

