@@ -242,7 +242,14 @@ def arabizi(settings: Settings, limit: int | None) -> dict[str, Any]:
         "same_top1": same1 / len(rows),
         "jaccard@3": sum(jac) / len(jac),
         "same_no_match_decision": sum(1 for a, b in zip(lat, ara) if a.no_match == b.no_match) / len(rows),
+        "same_top1_when_both_match": _same_top1([(a, b) for a, b in zip(lat, ara) if not a.no_match and not b.no_match]),
     }
+
+
+def _same_top1(pairs: list[tuple[Any, Any]]) -> float:
+    if not pairs:
+        return float("nan")
+    return sum(1 for a, b in pairs if a.hits and b.hits and a.hits[0].article_id == b.hits[0].article_id) / len(pairs)
 
 
 def speed(settings: Settings, n_synthetic: int) -> dict[str, Any]:
@@ -307,7 +314,7 @@ def speed(settings: Settings, n_synthetic: int) -> dict[str, Any]:
     chunks = []
     for i in range(n_synthetic):
         text = " ".join(words[j] for j in rng.integers(0, len(words), 60))
-        chunks.extend(chunk_article(Article(id=f"s{i}", title=f"synthetic {i}", text=text, language="fr"), 10_000, 0))
+        chunks.extend(chunk_article(Article(id=f"s{i}", title=f"synthetic {i}", text=text, language="fr"), 10_000, 0, views=False))
     vecs = rng.standard_normal((len(chunks), 512)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     big = KBIndex(chunks=chunks, vectors=vecs, manifest={"embedder": {"model_id": embedder.model_id}})

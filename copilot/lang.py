@@ -586,6 +586,8 @@ _LATIN_FUNCTION = {
     ),
 }
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+#: Latin-script languages a customer of a Moroccan contact centre plausibly writes besides Arabizi.
+PLAUSIBLE_LATIN = frozenset({"fr", "en", "es", "de", "it", "pt", "nl", "ca"})
 
 _lock = threading.Lock()
 
@@ -761,6 +763,10 @@ def detect_language(text: str) -> LanguageInfo:
         return LanguageInfo("und", 0.0)
     top = guesses[0]
     code, score = str(top["lang"]), float(str(top["score"]))
+    if n and code not in PLAUSIBLE_LATIN and (az > 0 or score < 0.9):
+        # Latin text that is no language customers here write in, with some Darija evidence or
+        # an unsure detector (Arabizi often reads as Indonesian, Polish, Turkish...): Arabizi.
+        return LanguageInfo("ary-Latn", 0.5 + 0.4 * min(1.0, az), script="Latn", mixed_with=())
     if code not in ("fr", "en", "es") and score < 0.6:
         lang, share = _latin_guess(text)
         if lang != "und":

@@ -19,6 +19,9 @@ from copilot.lang import detect_language
         ("bghit nbdl lmot de passe", "ary-Latn"),
         ("wach momkin tbdli lia lcommande dyali", "ary-Latn"),
         ("ma facture dyali tl3at bzaf had chhar", "ary-Latn"),
+        ("yallah nmchiw l agence ghedda", "ary-Latn"),
+        ("Guten Tag, ich möchte meine Rechnung bezahlen", "de"),
+        ("Bom dia, quero cancelar a minha assinatura de internet", "pt"),
     ],
 )
 def test_languages_and_darija(text: str, code: str) -> None:
