@@ -314,7 +314,9 @@ def speed(settings: Settings, n_synthetic: int) -> dict[str, Any]:
     chunks = []
     for i in range(n_synthetic):
         text = " ".join(words[j] for j in rng.integers(0, len(words), 60))
-        chunks.extend(chunk_article(Article(id=f"s{i}", title=f"synthetic {i}", text=text, language="fr"), 10_000, 0, views=False))
+        chunks.extend(
+            chunk_article(Article(id=f"s{i}", title=f"synthetic {i}", text=text, language="fr"), 10_000, 0, views=False)
+        )
     vecs = rng.standard_normal((len(chunks), 512)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     big = KBIndex(chunks=chunks, vectors=vecs, manifest={"embedder": {"model_id": embedder.model_id}})
