@@ -16,7 +16,6 @@ import json
 import math
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import DATA, need_data
-from benchmarks.retrieval import auroc, index_via_cli
+from benchmarks.retrieval import auroc, clinc_index
 from copilot import retrieve
 from copilot.config import Settings
 from copilot.service import Copilot
@@ -63,13 +62,7 @@ def main() -> int:
             first[label] = text
         else:
             by_label.setdefault(label, []).append(text)
-    tmp = Path(tempfile.mkdtemp(prefix="calib-"))
-    kb = tmp / "clinc_kb.jsonl"
-    with kb.open("w", encoding="utf-8") as f:
-        for label, text in sorted(first.items()):
-            f.write(json.dumps({"id": label, "title": label.replace("_", " "), "question": text, "language": "en"}) + "\n")
-    index_via_cli([str(kb)], str(tmp / "index"))
-    cp = Copilot(Settings.from_env(progress=False), index_dir=tmp / "index")
+    cp = Copilot(Settings.from_env(progress=False), index_dir=clinc_index(first))
     rng = random.Random(0)
     pos = [t for lab in sorted(by_label) for t in rng.sample(by_label[lab], 20)]
     neg = [t for t, _ in data["oos_train"]]

@@ -180,6 +180,17 @@ def xquad(settings: Settings, limit: int | None) -> dict[str, Any]:
     return out
 
 
+def clinc_index(first: dict[str, str]) -> Path:
+    """Index a KB of one FAQ entry per CLINC intent (title = intent name, question = one example)."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-clinc-"))
+    kb = tmp / "clinc_kb.jsonl"
+    with kb.open("w", encoding="utf-8") as f:
+        for label, text in sorted(first.items()):
+            f.write(json.dumps({"id": label, "title": label.replace("_", " "), "question": text, "language": "en"}) + "\n")
+    index_via_cli([str(kb)], str(tmp / "index"))
+    return tmp / "index"
+
+
 def clinc(settings: Settings, limit: int | None) -> dict[str, Any]:
     """CLINC150: a KB of one FAQ entry per intent (its first training question); val in-scope vs out-of-scope."""
     need_data("clinc150")
@@ -187,13 +198,7 @@ def clinc(settings: Settings, limit: int | None) -> dict[str, Any]:
     first: dict[str, str] = {}
     for text, label in data["train"]:
         first.setdefault(label, text)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-clinc-"))
-    kb = tmp / "clinc_kb.jsonl"
-    with kb.open("w", encoding="utf-8") as f:
-        for label, text in sorted(first.items()):
-            f.write(json.dumps({"id": label, "title": label.replace("_", " "), "question": text, "language": "en"}) + "\n")
-    index_via_cli([str(kb)], str(tmp / "index"))
-    cp = Copilot(settings, index_dir=tmp / "index")
+    cp = Copilot(settings, index_dir=clinc_index(first))
     val = data["val"][: limit or None]
     oos = data["oos_val"] + data["oos_train"]
     r_in = cp.search_many([t for t, _ in val], k=5)

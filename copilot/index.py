@@ -12,7 +12,6 @@ point leaves either the old index or ``DIR.previous`` (recovered on the next loa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -46,11 +45,9 @@ def _faiss() -> Any:
 
 
 def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from copilot.kb.load import file_digest
+
+    return file_digest(path)
 
 
 @dataclass
