@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -151,22 +152,38 @@ def gloss(text: str, target: str = "fr") -> str:
     """
     maps = _maps()
     arabic = sum(1 for c in text if ARABIC_CHARS.match(c)) > sum(1 for c in text if c.isascii() and c.isalpha())
-    table = maps.arabic if arabic else maps.latin
     words = _WORD.findall(fold_arabic(text) if arabic else fold_latin(text))
+    # Latin words in an Arabic-script text and vice versa are looked up in the other table too
+    tables = (maps.arabic, maps.latin) if arabic else (maps.latin, maps.arabic)
+    return _gloss_words(words, tables, target, _keep_darija_word)
+
+
+def _keep_darija_word(word: str) -> str | None:
+    """An unknown word of a Darija text: Arabizi-looking words are dropped, loanwords lose the article."""
+    return None if _looks_arabizi(word) else _drop_darija_article(word)
+
+
+def _gloss_words(
+    words: list[str], tables: tuple[dict[tuple[str, ...], LexEntry], ...], target: str, keep: Callable[[str], str | None]
+) -> str:
+    """Replace each longest lexicon match (first table that has it) by its first ``target`` equivalent;
+    ``keep`` decides what an unknown word becomes (``None`` drops it)."""
     out: list[str] = []
     i = 0
     while i < len(words):
-        entry, n = _lookup(words, i, table)
-        if entry is None:
-            # Latin words in an Arabic-script text and vice versa are looked up in the other table too
-            other = maps.latin if arabic else maps.arabic
-            entry, n = _lookup(words, i, other)
+        entry, n = None, 1
+        for table in tables:
+            entry, n = _lookup(words, i, table)
+            if entry is not None:
+                break
         if entry is not None:
             options = {"fr": entry.fr, "msa": entry.msa, "en": entry.en}[target]
             if options:
                 out.append(options[0])
-        elif not _looks_arabizi(words[i]):
-            out.append(_drop_darija_article(words[i]))
+        else:
+            kept = keep(words[i])
+            if kept is not None:
+                out.append(kept)
         i += n
     return " ".join(out)
 
@@ -188,21 +205,7 @@ def gloss_msa(text: str, target: str = "fr") -> str:
     A rough lexical bridge for cross-lingual retrieval (MSA question, French KB); unknown words are kept.
     """
     maps = _maps()
-    words = _WORD.findall(fold_arabic(text))
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        entry, n = _lookup(words, i, maps.msa)
-        if entry is None:
-            entry, n = _lookup(words, i, maps.arabic)
-        if entry is not None:
-            options = entry.fr if target == "fr" else entry.en
-            if options:
-                out.append(options[0])
-        else:
-            out.append(words[i])
-        i += n
-    return " ".join(out)
+    return _gloss_words(_WORD.findall(fold_arabic(text)), (maps.msa, maps.arabic), target, lambda w: w)
 
 
 def coverage(text: str) -> float:

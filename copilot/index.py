@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copilot.errors import IndexCorrupted, IndexMismatch, IndexNotFound, MissingDependency
+from copilot.kb.load import file_digest
 from copilot.types import Chunk
 
 if TYPE_CHECKING:
@@ -42,12 +43,6 @@ def _faiss() -> Any:
     except ImportError as e:
         raise MissingDependency("faiss-cpu==1.15.1", "the vector index") from e
     return faiss
-
-
-def _sha256_file(path: Path) -> str:
-    from copilot.kb.load import file_digest
-
-    return file_digest(path)
 
 
 @dataclass
@@ -115,7 +110,7 @@ class KBIndex:
                 dimension=self.dim,
                 n_chunks=len(self.chunks),
                 n_articles=len({c.article_id for c in self.chunks}),
-                checksums={name: _sha256_file(building / name) for name in (FAISS_FILE, CHUNKS_FILE)},
+                checksums={name: file_digest(building / name) for name in (FAISS_FILE, CHUNKS_FILE)},
             )
             manifest.setdefault("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             tmp = building / (MANIFEST + ".tmp")
@@ -159,7 +154,7 @@ class KBIndex:
                 raise IndexCorrupted(str(path), f"{name} is missing")
             if verify:
                 expected = manifest.get("checksums", {}).get(name)
-                if expected and _sha256_file(path / name) != expected:
+                if expected and file_digest(path / name) != expected:
                     raise IndexCorrupted(str(path), f"{name} does not match its checksum (edited or truncated)")
         chunks: list[Chunk] = []
         try:

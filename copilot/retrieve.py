@@ -248,6 +248,13 @@ class Retriever:
                 order.append(key)
                 groups[key] = []
             groups[key].append((aid, s, i))
+        # evidence of a group = its best chunk's cosine over all variants, and its best BM25 score
+        group_dense: dict[str, float] = {}
+        group_lex: dict[str, float] = {}
+        for key in order:
+            rows = [j for m in groups[key] for j in members_of[m[2]]]
+            group_dense[key] = max(best_dense.get(j, 0.0) for j in rows)
+            group_lex[key] = max(lex_score.get(j, 0.0) for j in rows)
         hits: list[Hit] = []
         for key in order[:k]:
             members = groups[key]
@@ -255,9 +262,8 @@ class Retriever:
             chosen = next((m for m in members if chunks[m[2]].language == pref), members[0])
             aid, _, i = chosen
             c = chunks[i]
-            # dense evidence of the group = its best chunk's cosine over all variants
-            dense = max(best_dense.get(j, 0.0) for m in members for j in members_of[m[2]])
-            lex = max(lex_score.get(j, 0.0) for m in members for j in members_of[m[2]])
+            dense = group_dense[key]
+            lex = group_lex[key]
             hits.append(
                 Hit(
                     article_id=aid,
@@ -274,16 +280,12 @@ class Retriever:
         conf = 0.0
         features: dict[str, float] = {}
         if hits:
-            group_dense = sorted(
-                (max(best_dense.get(j, 0.0) for m in groups[key] for j in members_of[m[2]]) for key in order), reverse=True
-            )
-            rest = group_dense[1:11]
+            ranked_dense = sorted(group_dense.values(), reverse=True)
+            rest = ranked_dense[1:11]
             features = {
-                "dense_top": group_dense[0],
-                "dense_gap": group_dense[0] - (sum(rest) / len(rest) if rest else 0.0),
-                "lexical": min(
-                    1.0, math.log1p(max(lex_score.get(j, 0.0) for m in groups[order[0]] for j in members_of[m[2]])) / 3.0
-                ),
+                "dense_top": ranked_dense[0],
+                "dense_gap": ranked_dense[0] - (sum(rest) / len(rest) if rest else 0.0),
+                "lexical": min(1.0, math.log1p(group_lex[order[0]]) / 3.0),
             }
             conf = match_confidence(features)
         return SearchResult(
