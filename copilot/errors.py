@@ -40,3 +40,7 @@ class MissingDependency(CopilotError):
 
 class InputError(CopilotError):
     """A user-supplied file or value is unusable (empty, unreadable, wrong format)."""
+
+
+class GeneratorError(CopilotError):
+    """The generator backend failed (server unreachable, timeout, rejected key, model missing)."""
