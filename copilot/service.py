@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from copilot.config import Settings
 from copilot.errors import IndexMismatch
 
 if TYPE_CHECKING:
     from copilot.embed import Embedder
+    from copilot.generators import Generator
     from copilot.index import KBIndex
     from copilot.indexer import BuildReport
+    from copilot.reply import Draft, Drafter
     from copilot.retrieve import Retriever
     from copilot.types import LanguageInfo, SearchResult
 
@@ -29,6 +31,8 @@ class Copilot:
         embedder: An embedder instance to use instead of the one named by the settings or the index.
         embedder_spec: Embedder spec to use (``use``, ``e5``, ``hashing``, ``st:<folder>``); when neither this
             nor ``embedder`` is given, searching uses the embedder recorded in the index manifest.
+        generator: A generator instance, ``None`` for extractive drafts only, or a backend name
+            (``transformers``, ``llama.cpp``, ``openai``, ``none``); default: ``settings.generator``.
     """
 
     def __init__(
@@ -38,6 +42,7 @@ class Copilot:
         index_dir: str | Path | None = None,
         embedder: Embedder | None = None,
         embedder_spec: str | None = None,
+        generator: Generator | str | None = "settings",
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.index_dir = Path(index_dir) if index_dir is not None else self.settings.index_dir
@@ -45,6 +50,8 @@ class Copilot:
         self._embedder_spec = embedder_spec
         self._index: KBIndex | None = None
         self._retriever: Retriever | None = None
+        self._generator: Generator | str | None = generator
+        self._drafter: Drafter | None = None
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ components
@@ -93,6 +100,24 @@ class Copilot:
                 self._retriever = Retriever(index, embedder, self.settings)
             return self._retriever
 
+    def generator(self) -> Generator | None:
+        """The configured generator (``None`` when drafts are extractive only); weights load on first use."""
+        with self._lock:
+            if isinstance(self._generator, str):
+                from copilot.generators import make_generator
+
+                name = None if self._generator == "settings" else self._generator
+                self._generator = make_generator(self.settings, name)
+            return self._generator
+
+    def drafter(self) -> Drafter:
+        with self._lock:
+            if self._drafter is None:
+                from copilot.reply import Drafter
+
+                self._drafter = Drafter(self.retriever(), self.generator(), self.settings)
+            return self._drafter
+
     # ------------------------------------------------------------------ jobs
     def build_index(self, sources: Sequence[str | Path], *, rebuild: bool = False) -> BuildReport:
         """Index (or incrementally update) the KB files into ``index_dir``."""
@@ -112,6 +137,42 @@ class Copilot:
     def search_many(self, queries: Sequence[str], k: int | None = None) -> list[SearchResult]:
         """Hybrid search for many queries, batched."""
         return self.retriever().search_many([_checked(q, self.settings) for q in queries], k)
+
+    def draft_reply(
+        self,
+        message: str | None = None,
+        *,
+        turns: Sequence[dict[str, Any]] | None = None,
+        on_text: Callable[[str], None] | None = None,
+        use_generator: bool = True,
+    ) -> Draft:
+        """Draft a grounded reply to a customer message or to the last customer turns of a conversation.
+
+        Args:
+            message: The customer's message.
+            turns: Or the conversation so far: ``[{"speaker": "customer"|"agent", "text": ...}]``.
+            on_text: Receives the draft text as it streams in.
+            use_generator: ``False`` gives the retrieval-first (extractive) draft without calling the model.
+
+        Raises:
+            InputError: Empty, oversized or non-text input.
+        """
+        from copilot.errors import InputError
+
+        context = ""
+        if turns is not None:
+            if not isinstance(turns, (list, tuple)) or not turns:
+                raise InputError("'turns' must be a non-empty list of {speaker, text}")
+            from copilot.reply import conversation_query
+
+            try:
+                message, context = conversation_query(turns)
+            except ValueError as e:
+                raise InputError(str(e)) from e
+        if message is None:
+            raise InputError("give the customer's message (or the conversation turns)")
+        query = _checked(message, self.settings)
+        return self.drafter().draft(query, context=context, on_text=on_text, use_generator=use_generator)
 
     def detect_language(self, text: str) -> LanguageInfo:
         """Language of a text, including Darija in Arabic script (``ary``) and Arabizi (``ary-Latn``)."""

@@ -1,0 +1,217 @@
+"""The embedded generator: a transformers causal LM on CPU with a KV cache and token streaming.
+
+Speed on a 2-core CPU comes from three measured choices (see ``benchmarks/replies.py``):
+dynamic int8 quantisation of the linear layers (fbgemm kernels; the 262k-token output layer is
+most of the per-token cost), computing the output layer only where a token is needed, and
+prompt-lookup decoding: a grounded reply copies spans of its source, so the tokens that followed
+the last n-gram in the prompt are proposed and checked in one forward pass (exact under greedy
+decoding: the output is the same as token-by-token decoding).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from copilot.errors import MissingDependency
+from copilot.generators import GenerationParams, Prompt
+
+if TYPE_CHECKING:
+    from copilot.config import Settings
+    from copilot.models import ModelRef
+
+log = logging.getLogger(__name__)
+
+
+class TransformersGenerator:
+    """Local transformers backend (default). Loads on first use.
+
+    Args:
+        settings: ``model``, ``models_dir``, ``threads``, ``generator_quantize`` (``int8`` or ``none``),
+            ``generator_lookup`` (prompt-lookup draft length, 0 disables), ``max_prompt_tokens``.
+    """
+
+    remote = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._ref: ModelRef | None = None
+        self._model: Any = None
+        self._tok: Any = None
+        self._head: Any = None
+        self._chat = False
+        self._lock = threading.Lock()
+        self.last_stats: dict[str, float] = {}
+
+    @property
+    def model_id(self) -> str:
+        name = self._ref.name if self._ref else (self.settings.model or "gemma-3-270m")
+        q = "-int8" if self.settings.generator_quantize == "int8" else ""
+        return f"transformers:{name}{q}"
+
+    # ------------------------------------------------------------------ loading
+    def load(self) -> None:
+        """Load (and on first use assemble/convert) the model; safe to call many times."""
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+            except ImportError as e:  # pragma: no cover
+                raise MissingDependency(f"the transformers backend needs torch and transformers ({e})") from e
+            from copilot.models import resolve_model
+
+            ref = resolve_model(self.settings, "hf")
+            t0 = time.perf_counter()
+            torch.set_num_threads(self.settings.threads)
+            tok = AutoTokenizer.from_pretrained(str(ref.path), local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(str(ref.path), dtype=torch.float32, local_files_only=True).eval()
+            head = model.get_output_embeddings()
+            if self.settings.generator_quantize == "int8":
+                model.model, head = _quantize(model.model, head)
+            self._tok, self._model, self._head, self._ref = tok, model, head, ref
+            self._chat = bool(getattr(tok, "chat_template", None))
+            log.info("generator %s loaded in %.1f s (chat template: %s)", ref.name, time.perf_counter() - t0, self._chat)
+
+    def render(self, prompt: Prompt) -> str:
+        """The exact text fed to the model (chat template for instruction-tuned models)."""
+        self.load()
+        if self._chat:
+            text = self._tok.apply_chat_template(prompt.messages(), tokenize=False, add_generation_prompt=True)
+            return str(text) + prompt.prefix
+        return prompt.as_text()
+
+    # ------------------------------------------------------------------ generation
+    def stream(self, prompt: Prompt, params: GenerationParams) -> Iterator[str]:
+        import torch
+        from transformers import DynamicCache
+
+        self.load()
+        tok, model = self._tok, self._model
+        text = self.render(prompt)
+        ids: list[int] = tok(text, add_special_tokens=not self._chat).input_ids
+        limit = self.settings.max_prompt_tokens
+        if len(ids) > limit:  # keep the start (instructions, sources) and the end (the question)
+            ids = ids[: limit // 2] + ids[-(limit - limit // 2) :]
+        eos = _eos_ids(tok, model)
+        sliding = int(getattr(model.config, "sliding_window", 0) or 0)
+        lookup = self.settings.generator_lookup if params.temperature == 0 else 0
+        gen = torch.Generator().manual_seed(params.seed)
+        stats = {"prompt_tokens": float(len(ids)), "forward_passes": 0.0, "accepted_drafts": 0.0}
+        self.last_stats = stats
+        out: list[int] = []
+        printed = ""
+        with torch.inference_mode():
+            cache = DynamicCache(config=model.config)
+            pending = list(ids)
+            while len(out) < params.max_new_tokens:
+                draft = _lookup(ids + out, lookup) if lookup and out else []
+                if sliding and len(ids) + len(out) + len(draft) >= sliding - 1:
+                    draft = []
+                x = torch.tensor([pending + draft])
+                hidden = model.model(input_ids=x, past_key_values=cache, use_cache=True).last_hidden_state
+                stats["forward_passes"] += 1
+                rows = hidden[0, -(len(draft) + 1) :]
+                logits = self._head(rows).float()
+                if params.temperature > 0:
+                    nxt = [_sample(logits[-1], params, gen)]
+                else:
+                    preds = logits.argmax(-1).tolist()
+                    nxt = []
+                    for i, d in enumerate(draft):
+                        if preds[i] != d:
+                            break
+                        nxt.append(d)
+                    stats["accepted_drafts"] += len(nxt)
+                    nxt.append(preds[len(nxt)])
+                    rejected = len(draft) - (len(nxt) - 1)
+                    if rejected:
+                        cache.crop(-rejected)
+                stop = False
+                for t in nxt:
+                    if t in eos:
+                        stop = True
+                        break
+                    out.append(t)
+                    if len(out) >= params.max_new_tokens:
+                        break
+                # the last emitted token has not been fed to the model yet
+                pending = [out[-1]] if out else []
+                decoded = tok.decode(out, skip_special_tokens=True)
+                if decoded.endswith("\ufffd") and not stop and pending:  # incomplete multi-byte character
+                    continue
+                if len(decoded) > len(printed):
+                    piece = decoded[len(printed) :]
+                    printed = decoded
+                    stats["new_tokens"] = float(len(out))
+                    yield piece
+                if stop or not pending:
+                    break
+        stats["new_tokens"] = float(len(out))
+
+
+def _quantize(body: Any, head: Any) -> tuple[Any, Any]:
+    """Dynamic int8 (per-channel weights) for every linear layer; falls back to float if unavailable."""
+    import torch
+
+    try:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    except ImportError:  # pragma: no cover - future torch without torch.ao eager quantisation
+        log.warning("int8 quantisation unavailable in this torch; running in float")
+        return body, head
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        qbody = quantize_dynamic(body, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+        lin = torch.nn.Linear(head.in_features, head.out_features, bias=False)
+        lin.weight = torch.nn.Parameter(head.weight.detach().clone(), requires_grad=False)
+        qhead = quantize_dynamic(torch.nn.Sequential(lin), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    return qbody, qhead
+
+
+def _eos_ids(tok: Any, model: Any) -> set[int]:
+    ids: set[int] = set()
+    for src in (getattr(model.generation_config, "eos_token_id", None), tok.eos_token_id):
+        if isinstance(src, int):
+            ids.add(src)
+        elif isinstance(src, (list, tuple)):
+            ids.update(int(i) for i in src)
+    for special in ("<end_of_turn>", "<|im_end|>", "<|eot_id|>"):
+        tid = tok.convert_tokens_to_ids(special) if special in tok.get_vocab() else None
+        if isinstance(tid, int):
+            ids.add(tid)
+    return ids
+
+
+def _lookup(seq: list[int], k: int, max_ngram: int = 3, min_ngram: int = 2) -> list[int]:
+    """Prompt-lookup draft: the tokens that followed the latest earlier occurrence of the last n-gram."""
+    n_total = len(seq)
+    for n in range(max_ngram, min_ngram - 1, -1):
+        if n_total <= n:
+            continue
+        tail = seq[-n:]
+        for start in range(n_total - n - 1, -1, -1):
+            if seq[start : start + n] == tail:
+                follow = seq[start + n : start + n + k]
+                if follow:
+                    return follow
+                break
+    return []
+
+
+def _sample(logits: Any, params: GenerationParams, gen: Any) -> int:
+    import torch
+
+    probs = torch.softmax(logits / params.temperature, dim=-1)
+    if params.top_p < 1.0:
+        sorted_p, order = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_p, 0) - sorted_p < params.top_p
+        sorted_p = sorted_p * keep
+        choice = torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=gen)
+        return int(order[choice].item())
+    return int(torch.multinomial(probs, 1, generator=gen).item())
