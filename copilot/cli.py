@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,9 @@ EPILOG = """examples:
   copilot search -k 3 --json "bghit nbdl lmot de passe"
   echo "my internet is down" | copilot search -
   copilot search --input queries.jsonl --output hits.jsonl     batch: {"id","text"} per line
+  copilot reply "Bonjour, combien coûte la livraison ?"         a cited draft, streamed
+  copilot reply --input messages.jsonl --output drafts.jsonl   batch; rerun to resume after a crash
+  copilot rewrite --style shorter "Bonjour, ... [1]"            rewrite or translate a draft
 """
 
 
@@ -70,7 +74,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", metavar="FILE", help='batch mode: JSONL of {"id","text"} (\'-\' = stdin)')
     p.add_argument("--output", metavar="FILE", help="batch output JSONL ('-' = stdout, the default)")
     _add_common(p)
+
+    p = sub.add_parser(
+        "reply",
+        help="draft a cited reply in the customer's language",
+        description="Detect the language, retrieve, generate a grounded draft with [n] citations and validate it; "
+        "falls back to the retrieval-first (extractive) draft when the generated text fails a check, and to a "
+        "holding reply when the KB has no answer. Drafts are for an agent to review, never sent automatically.",
+        epilog='examples:\n  copilot reply "wach kayn livraison l Tanger?"\n'
+        '  copilot reply --generator none "¿Cuánto cuesta el envío?"\n'
+        "  copilot reply --input messages.jsonl --output drafts.jsonl\n\n"
+        'batch rows: {"id","text"} or {"id","turns":[{"speaker":"customer"|"agent","text"}]}; output rows follow the '
+        "contract in the README; rows already in OUT are skipped (resume), --overwrite starts over.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("message", nargs="?", help="the customer's message ('-' reads it from stdin)")
+    p.add_argument("--input", metavar="FILE", help="batch mode: JSONL of messages or conversations ('-' = stdin)")
+    p.add_argument("--output", metavar="FILE", help="batch output JSONL ('-' = stdout, the default)")
+    p.add_argument("--overwrite", action="store_true", help="batch: start the output file over instead of resuming")
+    p.add_argument("--json", action="store_true", help="print the draft as JSON (with the alternatives and checks)")
+    _add_generator(p)
+    _add_common(p)
+
+    p = sub.add_parser(
+        "rewrite",
+        help="rewrite a draft (shorter, longer, formal, friendly, empathetic) or translate a text",
+        description="Runs on the configured generator and keeps the [n] citations; when the generated text fails "
+        "its checks, a rule-based rewrite is returned instead (and says so).",
+        epilog='examples:\n  copilot rewrite --style shorter "Bonjour, ... [1] ..."\n'
+        '  copilot rewrite --translate fr "bghit n3ref fin wslat lcommande dyali"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("text", nargs="?", help="the draft or message ('-' reads it from stdin)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--style", choices=["shorter", "longer", "formal", "friendly", "empathetic"])
+    g.add_argument("--translate", metavar="LANG", help="target language: fr, ar, es or en")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_generator(p)
+    _add_common(p)
     return parser
+
+
+def _add_generator(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--generator",
+        metavar="NAME",
+        help="transformers (embedded, default) | llama.cpp | openai | none (extractive drafts only); $COPILOT_GENERATOR",
+    )
+    p.add_argument("--model", metavar="NAME", help="gemma-3-270m (default), or a model folder / .gguf under models/")
+    p.add_argument("--base-url", metavar="URL", help="openai backend: server URL ending in /v1 ($COPILOT_OPENAI_BASE_URL)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,12 +138,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        settings = Settings.from_env(progress=False if args.no_progress else None)
+        settings = Settings.from_env(
+            progress=False if args.no_progress else None,
+            generator=getattr(args, "generator", None),
+            model=getattr(args, "model", None),
+            openai_base_url=getattr(args, "base_url", None),
+        )
         copilot = _copilot(args, settings)
         if args.command == "index":
             return _cmd_index(args, copilot)
         if args.command == "search":
             return _cmd_search(args, copilot)
+        if args.command == "reply":
+            return _cmd_reply(args, copilot)
+        if args.command == "rewrite":
+            return _cmd_rewrite(args, copilot)
         parser.error(f"unknown command {args.command}")
     except CopilotError as e:
         print(f"Error: {e}", file=sys.stderr)
@@ -254,6 +315,165 @@ def _contract(r: SearchResult) -> dict[str, Any]:
     d = r.to_dict()
     d["hits"] = [{k: h[k] for k in ("article_id", "title", "score", "language", "chunk_id", "text", "url")} for h in d["hits"]]
     return d
+
+
+def _cmd_reply(args: argparse.Namespace, copilot: Copilot) -> int:
+    if args.input:
+        return _reply_batch(args, copilot)
+    if args.output:
+        raise InputError("--output needs --input (batch mode)")
+    message = _read_query(args.message)
+    if args.json:
+        draft = copilot.draft_reply(message)
+        print(json.dumps(draft.to_dict(verbose=True), ensure_ascii=False, indent=2))
+        return 0
+    streamed: list[str] = []
+
+    def show(piece: str) -> None:  # stream the generator's text to stderr while it comes
+        streamed.append(piece)
+        if sys.stderr.isatty():
+            sys.stderr.write(piece)
+            sys.stderr.flush()
+
+    draft = copilot.draft_reply(message, on_text=show)
+    if streamed and sys.stderr.isatty():
+        sys.stderr.write("\n")
+    print(format_draft(draft))
+    return 0
+
+
+def format_draft(draft: Any) -> str:
+    """Human-readable draft with its sources and the path that produced it."""
+    lines = [f"language: {draft.language} -> reply in {draft.reply_language}; path: {draft.path}; model: {draft.model}"]
+    if draft.no_match:
+        lines.append("no KB article answers this: holding reply (check with a colleague or transfer)")
+    for w in draft.warnings:
+        lines.append(f"warning: {w}")
+    if draft.rejected:
+        lines.append("generated text rejected: " + "; ".join(draft.rejected))
+    lines += ["", draft.reply, ""]
+    for c in draft.citations:
+        lines.append(f"[{c.n}] {c.title} ({c.article_id}{', ' + c.url if c.url else ''})")
+    t = draft.timings
+    lines.append(
+        f"retrieval {t.get('retrieval_ms', 0):.0f} ms, first token {t.get('first_token_ms', 0):.0f} ms, "
+        f"generation {t.get('generation_ms', 0):.0f} ms, {t.get('new_tokens', 0)} tokens"
+    )
+    return "\n".join(lines)
+
+
+class ResumableOutput:
+    """Append-only JSONL output that knows which ids are already done (resume after a crash).
+
+    Each row is written and flushed (and fsynced) on its own, so a killed run loses at most the row in
+    progress; a torn last line is cut off before appending. ``-`` writes to stdout (no resume).
+    """
+
+    def __init__(self, path: str | None, *, overwrite: bool = False) -> None:
+        self.path = None if path in (None, "-") else Path(path)  # type: ignore[arg-type]
+        self.done: set[str] = set()
+        self._f: IO[str] | None = None
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if overwrite or not self.path.exists():
+            self.path.write_text("", encoding="utf-8")
+            return
+        raw = self.path.read_bytes()
+        good = raw if raw.endswith(b"\n") or not raw else raw[: raw.rfind(b"\n") + 1]
+        if len(good) != len(raw):
+            with self.path.open("r+b") as f:
+                f.truncate(len(good))
+        for line in good.decode("utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and "id" in row:
+                self.done.add(str(row["id"]))
+
+    def __enter__(self) -> ResumableOutput:
+        self._f = sys.stdout if self.path is None else self.path.open("a", encoding="utf-8")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._f is not None and self._f is not sys.stdout:
+            self._f.close()
+
+    def write(self, row: dict[str, Any]) -> None:
+        assert self._f is not None
+        self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._f.flush()
+        if self._f is not sys.stdout:
+            os.fsync(self._f.fileno())
+
+
+def _reply_batch(args: argparse.Namespace, copilot: Copilot) -> int:
+    counts = {"ok": 0, "error": 0, "skipped": 0, "generated": 0, "no_match": 0}
+    copilot.retriever()  # fail early (missing index) before reading input
+    limit = copilot.settings.max_query_chars
+    with ResumableOutput(args.output, overwrite=args.overwrite) as out:
+        rows = list(_iter_jsonl(args.input))
+        bar = _progress(len(rows), "drafting", copilot.settings.progress)
+        for n, row, err in rows:
+            bar.update(1)
+            rid = str(row.get("id", n)) if row is not None else str(n)
+            if rid in out.done:
+                counts["skipped"] += 1
+                continue
+            if row is not None and not err:
+                text, turns = row.get("text"), row.get("turns")
+                if turns is None and (not isinstance(text, str) or not text.strip()):
+                    err = "missing or empty 'text' (or 'turns')"
+                elif isinstance(text, str) and len(text) > limit:
+                    err = f"'text' longer than {limit} characters"
+            if err:
+                out.write({"id": rid, "error": f"line {n}: {err}"})
+                counts["error"] += 1
+                continue
+            assert row is not None
+            try:
+                if row.get("turns") is not None:
+                    draft = copilot.draft_reply(turns=row["turns"])
+                else:
+                    draft = copilot.draft_reply(row["text"])
+            except InputError as e:
+                out.write({"id": rid, "error": f"line {n}: {e}"})
+                counts["error"] += 1
+                continue
+            d = draft.to_dict()
+            out.write({"id": rid, **{k: d[k] for k in d if k != "id"}})
+            counts["ok"] += 1
+            counts["generated"] += draft.path == "generated"
+            counts["no_match"] += draft.no_match
+        bar.close()
+    print(
+        f"drafted {counts['ok']} replies ({counts['generated']} generated, {counts['ok'] - counts['generated']} extractive, "
+        f"{counts['no_match']} without a KB answer), {counts['error']} errors, {counts['skipped']} already done",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="row", file=sys.stderr, disable=not enabled or total < 2, dynamic_ncols=True)
+
+
+def _cmd_rewrite(args: argparse.Namespace, copilot: Copilot) -> int:
+    text = _read_query(args.text)
+    if args.translate:
+        result = copilot.translate(text, args.translate)
+    else:
+        result = copilot.rewrite(text, args.style)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        if result.path != "generated":
+            print(f"({result.path}: {result.note})", file=sys.stderr)
+        print(result.text)
+    return 0
 
 
 def main_exit() -> None:

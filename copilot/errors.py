@@ -34,8 +34,11 @@ class ModelNotFound(CopilotError):
 class MissingDependency(CopilotError):
     """An optional package is not installed."""
 
-    def __init__(self, package: str, purpose: str) -> None:
-        super().__init__(f"{purpose} needs the package '{package}'. Install it: `pip install {package}`")
+    def __init__(self, package: str, purpose: str | None = None) -> None:
+        if purpose is None:  # a complete message
+            super().__init__(package)
+        else:
+            super().__init__(f"{purpose} needs the package '{package}'. Install it: `pip install {package}`")
 
 
 class InputError(CopilotError):

@@ -453,6 +453,29 @@ class Drafter:
                 return _Hit(article_id=aid, title=c.title, score=hit.score, language=c.language, chunk=c, url=c.url)
         return hit
 
+    def translation_of(self, article_id: str, language: str) -> Hit | None:
+        """The article of the same topic group in ``language`` (``None`` when the KB has none)."""
+        from copilot.types import Hit as _Hit
+
+        chunks = self.article_text(article_id)
+        key = chunks[0].translation_key if chunks else ""
+        want = KB_LANGUAGE.get(language, language)
+        if chunks and chunks[0].language == want:
+            c = chunks[0]
+            return _Hit(article_id=article_id, title=c.title, score=1.0, language=c.language, chunk=c, url=c.url)
+        if not key:
+            return None
+        for aid, cs in self.article_text_items():
+            if cs and cs[0].translation_key == key and cs[0].language == want:
+                c = cs[0]
+                return _Hit(article_id=aid, title=c.title, score=1.0, language=c.language, chunk=c, url=c.url)
+        return None
+
+    def article_text_items(self) -> list[tuple[str, list[Chunk]]]:
+        self.article_text("")
+        assert self._article_chunks is not None
+        return sorted(self._article_chunks.items())
+
     def best_sentences(self, query: str, hit: Hit, k: int) -> list[str]:
         """The article's sentences most similar to the query (dense + lexical), in article order."""
         from copilot.retrieve import plan_query
@@ -518,7 +541,7 @@ class Drafter:
                 hits=list(result.hits),
             )
         n_src = max(1, self.settings.reply_sources)
-        sources = []
+        sources: list[Hit] = []
         for h in result.hits:
             src = self._source_for(h, rlang, result.hits)
             if all(src.article_id != s.article_id for s in sources):

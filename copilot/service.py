@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from copilot.indexer import BuildReport
     from copilot.reply import Draft, Drafter
     from copilot.retrieve import Retriever
+    from copilot.rewrite import RewriteResult
     from copilot.types import LanguageInfo, SearchResult
 
 
@@ -173,6 +174,103 @@ class Copilot:
             raise InputError("give the customer's message (or the conversation turns)")
         query = _checked(message, self.settings)
         return self.drafter().draft(query, context=context, on_text=on_text, use_generator=use_generator)
+
+    def rewrite(self, text: str, style: str, *, language: str | None = None, sources: Sequence[str] = ()) -> RewriteResult:
+        """Rewrite a draft (``shorter``, ``longer``, ``formal``, ``friendly``, ``empathetic``), keeping its citations.
+
+        Args:
+            text: The draft.
+            style: The style.
+            language: Reply language of the draft (default: detected).
+            sources: Texts of the cited sources (facts the rewrite may use).
+        """
+        from copilot.errors import InputError
+        from copilot.lang import detect_language
+        from copilot.rewrite import rewrite
+        from copilot.templates import reply_language
+
+        text = _checked(text, self.settings)
+        lang = language or reply_language(detect_language(text).code)
+        try:
+            return rewrite(text, style, language=lang, generator=self.generator(), detect=detect_language, sources=sources)
+        except ValueError as e:
+            raise InputError(str(e)) from e
+
+    def translate(
+        self,
+        text: str,
+        target: str,
+        *,
+        citations: Sequence[Any] = (),
+        message: str | None = None,
+    ) -> RewriteResult:
+        """Translate a customer message (for the agent) or a draft (for the customer).
+
+        Tries the generator; then, for a cited draft, rebuilds it from the target-language versions of the
+        cited articles; for Darija or MSA, glosses it word by word; else says no offline translation exists.
+
+        Args:
+            text: The text.
+            target: ``fr``, ``ar``, ``es`` or ``en``.
+            citations: The draft's citations (``Citation`` objects or dicts with ``article_id``).
+            message: The customer's message the draft answers (to pick the right sentences).
+        """
+        from copilot.darija import gloss, gloss_msa
+        from copilot.errors import InputError
+        from copilot.lang import detect_language
+        from copilot.reply import extractive_reply
+        from copilot.rewrite import RewriteResult, normalize_target, translate_with_generator
+
+        text = _checked(text, self.settings)
+        try:
+            tgt = normalize_target(target)
+        except ValueError as e:
+            raise InputError(str(e)) from e
+        sources = [str(getattr(c, "text", "") or (c.get("text", "") if isinstance(c, dict) else "")) for c in citations]
+        result, rejected = translate_with_generator(
+            text, tgt, generator=self.generator(), detect=detect_language, sources=[s for s in sources if s]
+        )
+        if result is not None:
+            return result
+        ids = [str(getattr(c, "article_id", "") or (c.get("article_id", "") if isinstance(c, dict) else "")) for c in citations]
+        ids = [i for i in ids if i]
+        if ids:
+            drafter = self.drafter()
+            sentences: list[str] = []
+            used: list[str] = []
+            for aid in ids[:1]:
+                translated = drafter.translation_of(aid, tgt)
+                if translated is not None:
+                    sentences = drafter.best_sentences(message or text, translated, self.settings.extractive_sentences)
+                    used.append(translated.article_id)
+            if sentences:
+                return RewriteResult(
+                    extractive_reply(tgt, sentences, 1),
+                    "kb",
+                    tgt,
+                    "extractive",
+                    f"rebuilt from the {tgt} version of the cited article ({', '.join(used)})",
+                    rejected,
+                )
+        lang = detect_language(text)
+        if lang.is_darija or lang.code == "ar":
+            if lang.is_darija:
+                out = gloss(text, "msa" if tgt == "ar" else tgt if tgt in ("fr", "en") else "fr")
+            else:
+                out = gloss_msa(text, tgt if tgt in ("fr", "en") else "fr")
+            if lang.code != tgt:
+                return RewriteResult(
+                    out, "gloss", tgt, "lexicon", "word-by-word gloss from the Darija lexicon (a reading aid)", rejected
+                )
+        return RewriteResult(
+            text,
+            "unavailable",
+            tgt,
+            "",
+            "no offline translation for this text and language pair with the configured generator; "
+            "use the KB article in that language, or an openai backend with a stronger model",
+            rejected,
+        )
 
     def detect_language(self, text: str) -> LanguageInfo:
         """Language of a text, including Darija in Arabic script (``ary``) and Arabizi (``ary-Latn``)."""

@@ -78,9 +78,8 @@ class LlamaCppGenerator:
     def stream(self, prompt: Prompt, params: GenerationParams) -> Iterator[str]:
         self.load()
         text = self.render(prompt)
-        n = 0
         self.last_stats = {}
-        for chunk in self._llm.create_completion(
+        stream = self._llm.create_completion(
             prompt=text,
             max_tokens=params.max_new_tokens,
             temperature=params.temperature,
@@ -88,8 +87,7 @@ class LlamaCppGenerator:
             stop=list(params.stop) or None,
             seed=params.seed,
             stream=True,
-        ):
-            piece = chunk["choices"][0].get("text", "")
-            n += 1
+        )
+        for n, chunk in enumerate(stream, 1):
             self.last_stats["new_tokens"] = float(n)
-            yield piece
+            yield chunk["choices"][0].get("text", "")

@@ -113,13 +113,13 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, et: Any, e: Any, tb: Any) -> bool:
+    def __exit__(self, et: Any, e: Any, tb: Any) -> None:
         if e is None:
-            return False
+            return
         try:
             import openai
         except ImportError:  # pragma: no cover
-            return False
+            return
         url = self.settings.openai_base_url
         if isinstance(e, openai.APITimeoutError):
             raise GeneratorError(
@@ -142,4 +142,3 @@ class _errors:
             raise GeneratorError(f"the server at {url} answered HTTP {e.status_code}: {str(e)[:300]}") from e
         if isinstance(e, openai.OpenAIError):
             raise GeneratorError(f"the generation server at {url} failed: {str(e)[:300]}") from e
-        return False
