@@ -172,8 +172,13 @@ def _convert(settings: Settings, gguf: Path, out: Path, name: str) -> None:
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.bfloat16)
+        try:
+            tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.bfloat16)
+        except (ImportError, ValueError) as e:
+            if "accelerate" in str(e) or "gguf" in str(e).lower():
+                raise MissingDependency(f"converting {gguf.name} needs `pip install accelerate gguf` ({e})") from e
+            raise CopilotError(f"cannot read {gguf}: {e}") from e
         model.config.__dict__.pop("quantization_config", None)
         tmp.mkdir(parents=True)
         model.config.save_pretrained(tmp)

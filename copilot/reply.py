@@ -156,16 +156,25 @@ _SENT_END = re.compile(r"(?<=[.!?؟…])\s+(?=\S)")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of a (Markdown) passage; headings and table rules dropped.
+    """Sentences and list items of a (Markdown) passage; headings, questions and table rules dropped.
 
     A line ending with ``:`` (a label such as "Si la nouvelle adresse n'est pas éligible :") is joined
     to the item that follows, so a picked sentence never loses its condition.
     """
-    lines: list[str] = []
+    return [s for _, s in split_sections(text)]
+
+
+def split_sections(text: str) -> list[tuple[str, str]]:
+    """(section heading, sentence) pairs: the heading says what a list item is about."""
+    lines: list[tuple[str, str]] = []
+    heading = ""
     carry = ""
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#") or set(line) <= set("|-: "):
+        if not line or set(line) <= set("|-: "):
+            continue
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
             continue
         line = _BULLET.sub("", line)
         line = line.replace("**", "").replace("__", "").strip("| ")
@@ -176,15 +185,15 @@ def split_sentences(text: str) -> list[str]:
         if line.endswith(":") and len(line) < 160:
             carry = line
             continue
-        lines.append(line)
+        lines.append((heading, line))
     if carry:
-        lines.append(carry)
-    out: list[str] = []
-    for line in lines:
+        lines.append((heading, carry))
+    out: list[tuple[str, str]] = []
+    for head, line in lines:
         for s in _SENT_END.split(line):
             s = s.strip()
             if len(s) >= 12 and not s.endswith(("?", "؟", ":")) and not looks_like_instruction(s):
-                out.append(s)
+                out.append((head, s))
     return out
 
 
@@ -483,7 +492,10 @@ class Drafter:
 
         chunks = self.article_text(hit.article_id) or [hit.chunk]
         text = "\n".join(c.text for c in chunks)
-        sentences = list(dict.fromkeys(split_sentences(text)))
+        pairs = list(dict.fromkeys(split_sections(text)))
+        seen: set[str] = set()
+        pairs = [p for p in pairs if not (p[1] in seen or seen.add(p[1]))]  # type: ignore[func-returns-value]
+        sentences = [p[1] for p in pairs]
         if not sentences:
             return [sanitize(hit.chunk.text)[:400]]
         plan = plan_query(query)
@@ -491,10 +503,10 @@ class Drafter:
         import numpy as np
 
         qv = np.asarray(embedder.embed_queries(list(plan.variants)), dtype=np.float32)
-        sv = np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
+        sv = np.asarray(embedder.embed_documents([f"{h}: {t}" if h else t for h, t in pairs]), dtype=np.float32)
         dense = (sv @ qv.T).max(axis=1)
         qtok = set(plan.lexical) | {t for v in plan.variants for t in tokens(v)}
-        lex = np.array([len(qtok & set(tokens(s))) / (1 + len(qtok)) for s in sentences])
+        lex = np.array([len(qtok & set(tokens(f"{h} {t}"))) / (1 + len(qtok)) for h, t in pairs])
         pos = np.array([0.02 * (1 - i / len(sentences)) for i in range(len(sentences))])
         matched = sanitize(hit.chunk.text)
         in_chunk = np.array([0.05 if s[:40] in matched else 0.0 for s in sentences])

@@ -144,6 +144,9 @@ def _run(generator: Generator, prompt: Prompt, params: GenerationParams, on_text
             if n == 1:
                 first = time.perf_counter() - start
             text += piece
+            if not text.strip():  # leading whitespace (a chat model's first newline): not an answer yet
+                continue
+            text = text.lstrip() if not prefix or prefix[-1:].isspace() else text
             cut = _find_stop(text, params.stop)
             if cut is not None:
                 text = text[:cut]
@@ -166,6 +169,8 @@ def _run(generator: Generator, prompt: Prompt, params: GenerationParams, on_text
         on_text(text[emitted:])
     total = time.perf_counter() - start
     stats = dict(getattr(generator, "last_stats", {}) or {})
+    if not text.strip():
+        text = ""
     return Generation(
         text=prefix + text,
         model=generator.model_id,

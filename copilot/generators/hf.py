@@ -4,8 +4,10 @@ Speed on a 2-core CPU comes from three measured choices (see ``benchmarks/replie
 dynamic int8 quantisation of the linear layers (fbgemm kernels; the 262k-token output layer is
 most of the per-token cost), computing the output layer only where a token is needed, and
 prompt-lookup decoding: a grounded reply copies spans of its source, so the tokens that followed
-the last n-gram in the prompt are proposed and checked in one forward pass (exact under greedy
-decoding: the output is the same as token-by-token decoding).
+the last n-gram in the prompt are proposed and checked in one forward pass. In float this is exact
+(the same text as token-by-token greedy decoding); with int8 dynamic quantisation the activation
+scale is computed over the tokens of each pass, so the text can differ slightly (still greedy and
+deterministic).
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ class TransformersGenerator:
                 if sliding and len(ids) + len(out) + len(draft) >= sliding - 1:
                     draft = []
                 x = torch.tensor([pending + draft])
-                hidden = model.model(input_ids=x, past_key_values=cache, use_cache=True).last_hidden_state
+                hidden = model.model(input_ids=x, cache=cache, use_cache=True).last_hidden_state
                 stats["forward_passes"] += 1
                 rows = hidden[0, -(len(draft) + 1) :]
                 logits = self._head(rows).float()

@@ -77,7 +77,7 @@ class OpenAIGenerator:
             "seed": params.seed,
         }
         if params.stop:
-            common["stop"] = list(params.stop)[:4]
+            common["stop"] = [s for s in params.stop if s.strip()][:4]  # whitespace stops are applied locally
         n = 0
         self.last_stats = {}
         with _errors(self.settings):
