@@ -170,12 +170,45 @@ def run_clinc(cp: Copilot, n: int) -> dict[str, Any]:
     return {"n": len(oos), "flagged": sum(1 for r in res if r.no_match) / len(oos)}
 
 
+def speed_variants(settings: Settings, kb_index: Path, n: int) -> dict[str, Any]:
+    """Decode speed and first-token latency of the transformers backend's options, and llama.cpp, on the same drafts."""
+    rows = [json.loads(x) for x in SAMPLE.open(encoding="utf-8")]
+    msgs = [r["text"] for r in rows if r["key"]][::7][:n]
+    variants = {
+        "transformers fp32": settings.replace(generator_quantize="none", generator_lookup=0),
+        "transformers fp32 + lookup": settings.replace(generator_quantize="none", generator_lookup=6),
+        "transformers int8": settings.replace(generator_quantize="int8", generator_lookup=0),
+        "transformers int8 + lookup (default)": settings.replace(generator_quantize="int8", generator_lookup=6),
+        "llama.cpp Q4_K_M": settings,
+    }
+    out: dict[str, Any] = {}
+    for name, s in variants.items():
+        backend = "llama.cpp" if name.startswith("llama") else "transformers"
+        try:
+            cp = Copilot(s, index_dir=kb_index, generator=backend)
+            cp.draft_reply(msgs[0])
+        except Exception as e:  # llama.cpp not installed
+            out[name] = {"error": str(e)[:200]}
+            continue
+        first, rates, toks = [], [], 0
+        for m in msgs:
+            d = cp.draft_reply(m)
+            t = d.timings
+            first.append(t["first_token_ms"])
+            if t["new_tokens"] > 1 and t["generation_ms"] > t["first_token_ms"]:
+                rates.append((t["new_tokens"] - 1) / ((t["generation_ms"] - t["first_token_ms"]) / 1000))
+            toks += int(t["new_tokens"])
+        out[name] = {"n": len(msgs), "first_token_p50_ms": percentile(first, 50), "decode_tok_s": mean(rates), "tokens": toks}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backends", default="transformers,llama.cpp,none")
     ap.add_argument("--limit", type=int, default=8, help="messages per language from the sample set (0 = all)")
     ap.add_argument("--xquad", type=int, default=10, help="XQuAD questions per language (0 = skip)")
     ap.add_argument("--clinc", type=int, default=100, help="CLINC out-of-scope questions (0 = skip)")
+    ap.add_argument("--speed", type=int, default=12, help="drafts per variant in the speed comparison (0 = skip)")
     args = ap.parse_args(argv)
     settings = Settings.from_env(progress=False)
     work = Path(tempfile.mkdtemp(prefix="bench-replies-"))
@@ -219,6 +252,18 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nCLINC150 out-of-scope questions given the holding reply (no match) on the sample KB: "
             f"{report['clinc_oos']['flagged']:.3f} of {report['clinc_oos']['n']}"
+        )
+    if args.speed:
+        report["speed"] = sp = speed_variants(settings, kb_index, args.speed)
+        print("\n## Generator speed on the same drafts (2 threads)\n")
+        print(
+            table(
+                ["variant", "n", "first token p50 ms", "decode tokens/s"],
+                [
+                    [k, v.get("n", 0), v.get("first_token_p50_ms", float("nan")), v.get("decode_tok_s", float("nan"))]
+                    for k, v in sp.items()
+                ],
+            )
         )
     b = report["backends"]
     if "transformers" in b and "llama.cpp" in b:
