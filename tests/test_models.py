@@ -23,7 +23,7 @@ def test_user_hf_folder_and_gguf_are_found(tmp_path: Path) -> None:
     (folder / "config.json").write_text("{}", encoding="utf-8")
     ref = resolve_model(_settings(tmp_path, "my-llm"), "hf")
     assert ref.kind == "hf" and ref.path == folder
-    with pytest.raises(ModelNotFound, match="llama.cpp needs a .gguf"):
+    with pytest.raises(ModelNotFound, match=r"llama\.cpp needs a \.gguf"):
         resolve_model(_settings(tmp_path, "my-llm"), "gguf")
     gguf = tmp_path / "models" / "other.gguf"
     gguf.write_bytes(b"GGUF")
@@ -67,8 +67,15 @@ def test_a_users_instruction_tuned_folder_uses_its_chat_template(tmp_path: Path)
     tok = AutoTokenizer.from_pretrained(str(tok_dir))
     tok.chat_template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}<assistant>"
     cfg = Gemma3TextConfig(
-        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
-        num_key_value_heads=1, head_dim=32, sliding_window=64, max_position_embeddings=512,
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        sliding_window=64,
+        max_position_embeddings=512,
     )
     torch.manual_seed(0)
     folder = tmp_path / "models" / "tiny-chat"
