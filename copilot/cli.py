@@ -97,6 +97,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser(
+        "summarize",
+        help="structured summaries of finished conversations (batch, resumable)",
+        description="Summarise conversations into issue, actions, resolution, next steps, sentiment and category. "
+        "PII is masked first. The summary paragraph comes from the generator when it passes validation (no "
+        "number, date, id, e-mail or phone absent from the conversation; right language; <= 100 words), else "
+        "from the extractive summary; 'path' says which.",
+        epilog="examples:\n  copilot summarize export.jsonl --output summaries.jsonl --language fr\n"
+        "  copilot summarize tickets.csv --output s.jsonl --generator none --workers 2\n"
+        "  cat conv.jsonl | copilot summarize - > s.jsonl\n\n"
+        'input rows (JSONL): {"id","turns":[{"speaker","text"}]} or {"id","text":"Customer: ...\\nAgent: ..."}; '
+        "CSV: columns id and text (or conversation, or turns as JSON). Rerunning the same command resumes: rows "
+        "already in OUT are skipped, none is lost or duplicated, even after kill -9.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="INPUT", help="JSONL or CSV file, or '-' for stdin (JSONL)")
+    p.add_argument("--output", metavar="FILE", help="output JSONL ('-' = stdout, the default)")
+    p.add_argument("--language", metavar="LANG", help="language of the summaries: fr, ar, es, en (default: the conversation's)")
+    p.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="parallel workers (processes; threads for --generator openai)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="start the output over instead of resuming")
+    p.add_argument("--no-redact", action="store_true", help="do not mask PII first (only for data already anonymised)")
+    _add_generator(p)
+    _add_common(p)
+
+    p = sub.add_parser(
         "rewrite",
         help="rewrite a draft (shorter, longer, formal, friendly, empathetic) or translate a text",
         description="Runs on the configured generator and keeps the [n] citations; when the generated text fails "
@@ -153,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_reply(args, copilot)
         if args.command == "rewrite":
             return _cmd_rewrite(args, copilot)
+        if args.command == "summarize":
+            return _cmd_summarize(args, copilot)
         parser.error(f"unknown command {args.command}")
     except CopilotError as e:
         print(f"Error: {e}", file=sys.stderr)
@@ -473,6 +501,130 @@ def _cmd_rewrite(args: argparse.Namespace, copilot: Copilot) -> int:
         if result.path != "generated":
             print(f"({result.path}: {result.note})", file=sys.stderr)
         print(result.text)
+    return 0
+
+
+def _iter_conversations(path: str) -> Iterator[tuple[int, str, Any, str]]:
+    """(line number, id, conversation or None, error) from a JSONL or CSV export."""
+    if path != "-" and path.lower().endswith(".csv"):
+        import csv
+
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"cannot read '{path}': no such file")
+        from copilot.kb.load import decode_text
+
+        text = decode_text(p.read_bytes(), str(p))
+        csv.field_size_limit(50_000_000)
+        reader = csv.DictReader(text.splitlines())
+        fields = {f.strip().lower(): f for f in reader.fieldnames or []}
+        col = next((fields[c] for c in ("turns", "conversation", "text", "dialogue") if c in fields), None)
+        if col is None:
+            raise InputError(f"'{path}' has no 'text', 'conversation' or 'turns' column (columns: {', '.join(fields)})")
+        for n, csv_row in enumerate(reader, 2):
+            rid = str(csv_row.get(fields.get("id", ""), "") or n)
+            value: Any = csv_row.get(col) or ""
+            if col == fields.get("turns"):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    yield n, rid, None, "'turns' is not valid JSON"
+                    continue
+            yield n, rid, value, ""
+        return
+    for n, row, err in _iter_jsonl(path):
+        if row is None:
+            yield n, str(n), None, err
+            continue
+        rid = str(row.get("id", row.get("conversation_id", n)))
+        value = next((row[k] for k in ("turns", "conversation", "text", "dialogue") if row.get(k)), None)
+        yield n, rid, value, "" if value is not None else "missing 'turns' or 'text'"
+
+
+_WORKER: Copilot | None = None
+
+
+def _init_worker(settings: Settings, index: str | None, embedder: str | None) -> None:
+    global _WORKER
+    from copilot.service import Copilot
+
+    _WORKER = Copilot(settings, index_dir=index, embedder_spec=embedder)
+
+
+def _summarize_one(rid: str, value: Any, language: str | None, redact: bool) -> dict[str, Any]:
+    assert _WORKER is not None
+    try:
+        s = _WORKER.summarize_conversation(value, language=language, redact_pii=redact)
+    except CopilotError as e:
+        return {"id": rid, "error": str(e)}
+    return {"id": rid, **s.to_dict()}
+
+
+def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
+    import time
+    from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+
+    if args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    if args.language and args.language not in ("fr", "ar", "es", "en"):
+        raise InputError("--language must be fr, ar, es or en")
+    settings = copilot.settings
+    remote = settings.generator == "openai"
+    global _WORKER
+    executor: Executor | None = None
+    if args.workers == 1 or remote:
+        _WORKER = copilot
+        if args.workers > 1:
+            executor = ThreadPoolExecutor(args.workers)
+    else:
+        per = settings.replace(threads=max(1, settings.threads // args.workers), progress=False)
+        executor = ProcessPoolExecutor(args.workers, initializer=_init_worker, initargs=(per, args.index, args.embedder))
+    counts = {"ok": 0, "error": 0, "skipped": 0, "generated": 0}
+    start = time.perf_counter()
+    with ResumableOutput(args.output, overwrite=args.overwrite) as out:
+        rows = list(_iter_conversations(args.input))
+        todo = [r for r in rows if r[1] not in out.done]
+        counts["skipped"] = len(rows) - len(todo)
+        bar = _progress(len(todo), "summarising", settings.progress)
+
+        def record(row: dict[str, Any]) -> None:
+            out.write(row)
+            bar.update(1)
+            if "error" in row:
+                counts["error"] += 1
+            else:
+                counts["ok"] += 1
+                counts["generated"] += row.get("path") == "generated"
+
+        redact = not args.no_redact
+        try:
+            if executor is None:
+                for n, rid, value, err in todo:
+                    record({"id": rid, "error": f"line {n}: {err}"} if err else _summarize_one(rid, value, args.language, redact))
+            else:
+                pending: set[Future[dict[str, Any]]] = set()
+                for n, rid, value, err in todo:
+                    if err:
+                        record({"id": rid, "error": f"line {n}: {err}"})
+                        continue
+                    pending.add(executor.submit(_summarize_one, rid, value, args.language, redact))
+                    if len(pending) >= 4 * args.workers:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for f in done:
+                            record(f.result())
+                for f in pending:
+                    record(f.result())
+        finally:
+            bar.close()
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+    minutes = (time.perf_counter() - start) / 60
+    rate = counts["ok"] / minutes if minutes > 0 else 0.0
+    print(
+        f"summarised {counts['ok']} conversations ({counts['generated']} generated, {counts['ok'] - counts['generated']} "
+        f"extractive), {counts['error']} errors, {counts['skipped']} already done; {rate:.0f} conversations/minute",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -82,6 +82,10 @@ class Settings:
     #: Seconds before a request to the server times out, and retries after a failure.
     openai_timeout: float = 60.0
     openai_retries: int = 2
+    #: Maximum characters of one conversation to summarise.
+    max_conversation_chars: int = 200_000
+    #: Summary categories, comma-separated (empty: the category of the KB article closest to the issue).
+    categories: str = ""
     #: Show progress bars on stderr.
     progress: bool = True
     #: Never touch the network for models (always true in production).

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.config import Settings
-from copilot.errors import IndexMismatch
+from copilot.errors import CopilotError, IndexMismatch
 
 if TYPE_CHECKING:
     from copilot.embed import Embedder
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from copilot.reply import Draft, Drafter
     from copilot.retrieve import Retriever
     from copilot.rewrite import RewriteResult
+    from copilot.summarize import Summary
     from copilot.types import LanguageInfo, SearchResult
 
 
@@ -53,6 +54,7 @@ class Copilot:
         self._retriever: Retriever | None = None
         self._generator: Generator | str | None = generator
         self._drafter: Drafter | None = None
+        self._fallback_embedder: Embedder | None = None
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ components
@@ -271,6 +273,103 @@ class Copilot:
             "use the KB article in that language, or an openai backend with a stronger model",
             rejected,
         )
+
+    def summarize_conversation(
+        self,
+        conversation: Any,
+        *,
+        language: str | None = None,
+        use_generator: bool = True,
+        redact_pii: bool = True,
+    ) -> Summary:
+        """A structured summary of one finished conversation.
+
+        Args:
+            conversation: ``[{"speaker": "customer"|"agent", "text": ...}]`` or a text with ``Customer:`` /
+                ``Agent:`` lines (``Client:``, ``Conseiller:``, ``العميل:`` … are understood too).
+            language: Language the summary is written in (``fr``, ``ar``, ``es``, ``en``); default: the
+                conversation's (Darija -> Arabic, Arabizi -> French).
+            use_generator: Try the configured generator for the summary paragraph (else extractive only).
+            redact_pii: Mask e-mails, phones, IBANs, cards, IPs and token URLs before anything else sees the text.
+
+        Raises:
+            InputError: Empty, malformed or oversized conversations.
+        """
+        from copilot.errors import InputError
+        from copilot.lang import detect_language
+        from copilot.pii import Redactor
+        from copilot.summarize import extractive_summary, generated_summary, parse_conversation
+        from copilot.templates import reply_language
+
+        try:
+            turns = parse_conversation(conversation)
+        except ValueError as e:
+            raise InputError(str(e)) from e
+        size = sum(len(t) for _, t in turns)
+        if size > self.settings.max_conversation_chars:
+            raise InputError(
+                f"the conversation has {size:,} characters, above the {self.settings.max_conversation_chars:,} limit "
+                "(COPILOT_MAX_CONVERSATION_CHARS)"
+            )
+        if redact_pii:
+            red = Redactor()
+            turns = [(sp, red.redact(t)) for sp, t in turns]
+        customer_text = " ".join(t for sp, t in turns if sp == "customer") or " ".join(t for _, t in turns)
+        conv_lang = detect_language(customer_text[:2000]).code
+        target = language or reply_language(conv_lang, "en")
+        if target == "ary":
+            target = "ar"
+        summary = extractive_summary(
+            turns,
+            language=conv_lang,
+            summary_language=target,
+            embedder=self._summary_embedder(),
+            categorize=self._categorize,
+        )
+        gen = self.generator() if use_generator else None
+        if gen is not None:
+            text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
+            summary.model = model
+            if text is not None:
+                summary.summary = text
+                summary.path = "generated"
+            else:
+                summary.rejected = reasons
+        return summary
+
+    def _summary_embedder(self) -> Embedder | None:
+        """The index's embedder when an index exists, else the configured one (None for hashing in tests)."""
+        try:
+            return self.retriever().embedder
+        except CopilotError:
+            if self._embedder is not None:
+                return self._embedder
+            from copilot.embed import make_embedder
+
+            with self._lock:
+                if self._fallback_embedder is None:
+                    self._fallback_embedder = make_embedder(self._embedder_spec or self.settings.embedder, self.settings)
+                return self._fallback_embedder
+
+    def _categorize(self, text: str) -> str:
+        """Category of a conversation: the configured list (closest name), else the KB's best article's category."""
+        cats = [c.strip() for c in self.settings.categories.split(",") if c.strip()]
+        try:
+            if cats:
+                import numpy as np
+
+                emb = self._summary_embedder()
+                if emb is None:
+                    return cats[0]
+                v = np.asarray(emb.embed_queries([text[:1000]]), dtype=np.float32)
+                c = np.asarray(emb.embed_documents(cats), dtype=np.float32)
+                return cats[int((c @ v[0]).argmax())]
+            result = self.retriever().search(text[:2000], 3)
+        except CopilotError:
+            return "uncategorised"
+        if result.no_match or not result.hits:
+            return "other"
+        return result.hits[0].chunk.category or (result.hits[0].chunk.tags[0] if result.hits[0].chunk.tags else "other")
 
     def detect_language(self, text: str) -> LanguageInfo:
         """Language of a text, including Darija in Arabic script (``ary``) and Arabizi (``ary-Latn``)."""

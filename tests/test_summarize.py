@@ -1,0 +1,190 @@
+"""Summaries: parsing, PII, entity checks, extractive/generated paths, the batch CLI with a real kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from copilot.cli import main
+from copilot.config import Settings
+from copilot.embed import HashingEmbedder
+from copilot.generators.scripted import ScriptedGenerator
+from copilot.pii import Redactor, iban_ok, luhn_ok
+from copilot.sentiment import sentiment_label
+from copilot.service import Copilot
+from copilot.summarize import entities, lead_summary, parse_conversation, unfaithful
+
+CONV = [
+    {
+        "speaker": "customer",
+        "text": "Bonjour, ma commande SE-2026-123456 de 399 MAD n'est toujours pas arrivée, j'en ai marre !!",
+    },
+    {"speaker": "agent", "text": "Je suis désolé. Je vérifie le suivi de votre colis."},
+    {
+        "speaker": "agent",
+        "text": "Le colis est bloqué chez le transporteur, je transmets une réclamation, vous serez rappelé sous 48 heures.",
+    },
+    {"speaker": "customer", "text": "Merci. Mon numéro est le 06 12 34 56 78."},
+]
+
+
+def test_parse_text_and_turns() -> None:
+    text = "Client: Bonjour\nma box ne marche plus\nConseiller: Redémarrez-la.\nCustomer: ok"
+    assert parse_conversation(text) == [
+        ("customer", "Bonjour ma box ne marche plus"),
+        ("agent", "Redémarrez-la."),
+        ("customer", "ok"),
+    ]
+    assert parse_conversation(CONV)[1] == ("agent", CONV[1]["text"])
+    for bad in ("", [], 42, [{"speaker": "agent", "text": "  "}]):
+        with pytest.raises(ValueError):
+            parse_conversation(bad)
+
+
+def test_entities_and_faithfulness() -> None:
+    src = "Commande SE-2026-123456 de 1 500 MAD livrée le 12/03/2026, écrivez à a@b.example"
+    assert {"se-2026-123456", "1500", "12/03/2026", "a@b.example"} <= entities(src)
+    assert unfaithful("Le client a payé 1500 MAD pour SE-2026-123456.", src) == []
+    assert sorted(unfaithful("Le client a payé 1600 MAD le 13/03/2026.", src)) == ["13/03/2026", "1600"]
+
+
+def test_pii_redaction_keeps_facts_and_restores() -> None:
+    r = Redactor()
+    text = "Appelez-moi au 06 12 34 56 78 ou au +33 6 12 34 56 78, ali@example.ma, commande SE-2026-123456 (399 MAD)."
+    out = r.redact(text)
+    assert "<PHONE_1>" in out and "<PHONE_2>" in out and "<EMAIL_1>" in out
+    assert "SE-2026-123456" in out and "399 MAD" in out
+    assert r.redact("encore le 06 12 34 56 78") == "encore le <PHONE_1>"  # consistent within a conversation
+    assert r.restore(out) == text
+    assert iban_ok("FR76 3000 6000 0112 3456 7890 189") and not iban_ok("FR76 3000 6000 0112 3456 7890 188")
+    assert luhn_ok("4111 1111 1111 1111") and not luhn_ok("4111 1111 1111 1112")
+
+
+def test_sentiment_labels() -> None:
+    assert sentiment_label("J'en ai MARRE, c'est inadmissible !!") == "negative"
+    assert sentiment_label("merci beaucoup, c'est réglé") == "positive"
+    assert sentiment_label("wach kayn chi mochkil f rizo? 3iyit") == "negative"
+    assert sentiment_label("d'accord") == "neutral"
+
+
+def test_lead_summary_english_third_person() -> None:
+    s = lead_summary("My phone is broken and I want a refund!!", "Please DM us your order number.", "en")
+    assert s.startswith("Customer is complaining that their phone is broken and customer want a refund")
+    assert "Agent asks to Please DM agent their order number." in s
+
+
+def _copilot(tmp_path: Path, script: list[str] | None) -> Copilot:
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, categories="livraison,facturation,internet")
+    gen = ScriptedGenerator(script) if script is not None else None
+    return Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+
+
+def test_extractive_summary_fields(tmp_path: Path) -> None:
+    s = _copilot(tmp_path, None).summarize_conversation(CONV)
+    d = s.to_dict()
+    assert {"language", "summary", "issue", "actions", "resolution", "next_steps", "sentiment", "category", "path"} <= set(d)
+    assert d["language"] == "fr" and d["summary_language"] == "fr" and d["path"] == "extractive"
+    assert "SE-2026-123456" in d["issue"] and d["resolution"]["status"] == "escalated"
+    assert d["sentiment"] == {"start": "negative", "end": "positive"}
+    assert d["category"] in ("livraison", "facturation", "internet")
+    assert "06 12" not in json.dumps(d) and len(d["summary"].split()) <= 100
+    assert not unfaithful(d["summary"], " ".join(t["text"] for t in CONV))
+
+
+def test_generated_summary_is_validated(tmp_path: Path) -> None:
+    good = "signale que sa commande SE-2026-123456 n'est pas arrivée ; l'agent transmet une réclamation."
+    s = _copilot(tmp_path, [good]).summarize_conversation(CONV)
+    assert s.path == "generated" and s.summary.startswith("Le client signale") and s.model == "scripted"
+    bad = "signale que sa commande SE-2026-999999 de 450 MAD n'est pas arrivée ; l'agent rembourse."
+    s2 = _copilot(tmp_path, [bad]).summarize_conversation(CONV)
+    assert s2.path == "extractive" and any("entities" in r for r in s2.rejected)
+
+
+def test_summary_in_another_language(tmp_path: Path) -> None:
+    conv = [
+        {"speaker": "customer", "text": "salam, lcommande dyali mazal ma wslatnich, 3iyit ntsna"},
+        {"speaker": "agent", "text": "Je vérifie votre commande tout de suite."},
+    ]
+    s = _copilot(tmp_path, None).summarize_conversation(conv, language="fr")
+    assert s.language == "ary-Latn" and s.summary_language == "fr"
+    assert s.summary.startswith("Le client") and "commande" in s.summary
+
+
+def _write_export(path: Path, n: int) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            conv = [
+                {"speaker": "customer", "text": f"Ma commande SE-2026-{100000 + i} n'est pas arrivée."},
+                {"speaker": "agent", "text": "Je transmets une réclamation au transporteur."},
+            ]
+            f.write(json.dumps({"id": f"c{i}", "turns": conv}, ensure_ascii=False) + "\n")
+            if i == 3:
+                f.write("{not json\n")
+                f.write(json.dumps({"id": "empty", "turns": []}) + "\n")
+
+
+def test_cli_summarize_jsonl_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "export.jsonl"
+    _write_export(src, 6)
+    out = tmp_path / "out.jsonl"
+    argv = ["summarize", str(src), "--output", str(out), "--generator", "none", "--embedder", "hashing", "--no-progress"]
+    assert main([*argv, "--language", "en"]) == 0
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 8 and sum("error" in r for r in rows) == 2
+    ok = [r for r in rows if "error" not in r]
+    assert all(r["summary_language"] == "en" and r["summary"].startswith("Customer") for r in ok)
+    assert "summarised 6 conversations" in capsys.readouterr().err
+    csv_in = tmp_path / "t.csv"
+    csv_in.write_text('id,text\nx1,"Client: ma facture est trop élevée\nConseiller: je vérifie"\nx2,\n', encoding="utf-8")
+    assert (
+        main(["summarize", str(csv_in), "--output", str(tmp_path / "c.jsonl"), "--generator", "none", "--embedder", "hashing"])
+        == 0
+    )
+    rows = [json.loads(x) for x in (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["id"] == "x1" and rows[0]["issue"] and "error" in rows[1]
+    assert main(["summarize", str(tmp_path / "missing.jsonl")]) == 1
+
+
+def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    """A real kill -9 in the middle of a batch; rerunning the same command completes it exactly."""
+    src = tmp_path / "export.jsonl"
+    n = 400
+    _write_export(src, n)
+    out = tmp_path / "out.jsonl"
+    cmd = [
+        sys.executable,
+        "-m",
+        "copilot",
+        "summarize",
+        str(src),
+        "--output",
+        str(out),
+        "--generator",
+        "none",
+        "--embedder",
+        "hashing",
+        "--no-progress",
+    ]
+    env = {**os.environ, "COPILOT_INDEX_DIR": str(tmp_path / "none")}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if out.exists() and len(out.read_bytes().splitlines()) >= 40:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = out.read_bytes().count(b"\n")
+    assert 0 < partial < n + 2, "the kill should land mid-batch"
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ids = [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(ids) == len(set(ids)) == n + 2  # every row once (incl. the 2 error rows), none twice
+    assert "already done" in done.stderr
