@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             sub = data if backend == "none" else data[: args.gen_n]
-            cp = Copilot(settings, generator=backend)
+            cp = Copilot(settings.replace(summary_generator=backend), generator=backend)
             cp.summarize_conversation(sub[0][1])  # load and warm up
             preds, per_min, paths = run_path(cp, sub, lang)
             r = rouge(preds, [x for _, _, x in sub])

@@ -167,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(
             progress=False if args.no_progress else None,
             generator=getattr(args, "generator", None),
+            summary_generator=getattr(args, "generator", None) if args.command == "summarize" else None,
             model=getattr(args, "model", None),
             openai_base_url=getattr(args, "base_url", None),
         )
@@ -569,7 +570,9 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
     if args.language and args.language not in ("fr", "ar", "es", "en"):
         raise InputError("--language must be fr, ar, es or en")
     settings = copilot.settings
-    remote = settings.generator == "openai"
+    remote = settings.summary_generator == "openai" or (
+        settings.summary_generator == "default" and settings.generator == "openai"
+    )
     global _WORKER
     executor: Executor | None = None
     if args.workers == 1 or remote:

@@ -82,6 +82,9 @@ class Settings:
     #: Seconds before a request to the server times out, and retries after a failure.
     openai_timeout: float = 60.0
     openai_retries: int = 2
+    #: Generator for the summary paragraph: ``none`` (extractive, the default: the untuned 270M model's summaries
+    #: score lower, see README), ``default`` (the ``generator`` setting) or a backend name.
+    summary_generator: str = "none"
     #: Maximum characters of one conversation to summarise.
     max_conversation_chars: int = 200_000
     #: Summary categories, comma-separated (empty: the category of the KB article closest to the issue).

@@ -55,6 +55,7 @@ class Copilot:
         self._generator: Generator | str | None = generator
         self._drafter: Drafter | None = None
         self._fallback_embedder: Embedder | None = None
+        self._summary_gen: Generator | None = None
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ components
@@ -279,7 +280,7 @@ class Copilot:
         conversation: Any,
         *,
         language: str | None = None,
-        use_generator: bool = True,
+        use_generator: bool | None = None,
         redact_pii: bool = True,
     ) -> Summary:
         """A structured summary of one finished conversation.
@@ -289,7 +290,8 @@ class Copilot:
                 ``Agent:`` lines (``Client:``, ``Conseiller:``, ``العميل:`` … are understood too).
             language: Language the summary is written in (``fr``, ``ar``, ``es``, ``en``); default: the
                 conversation's (Darija -> Arabic, Arabizi -> French).
-            use_generator: Try the configured generator for the summary paragraph (else extractive only).
+            use_generator: Try a generator for the summary paragraph; default: as ``settings.summary_generator`` says
+                (``none`` = extractive only).
             redact_pii: Mask e-mails, phones, IBANs, cards, IPs and token URLs before anything else sees the text.
 
         Raises:
@@ -326,7 +328,9 @@ class Copilot:
             embedder=self._summary_embedder(),
             categorize=self._categorize,
         )
-        gen = self.generator() if use_generator else None
+        gen = self.summary_generator() if use_generator is not False else None
+        if use_generator and gen is None:
+            gen = self.generator()
         if gen is not None:
             text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
             summary.model = model
@@ -336,6 +340,20 @@ class Copilot:
             else:
                 summary.rejected = reasons
         return summary
+
+    def summary_generator(self) -> Generator | None:
+        """The generator named by ``settings.summary_generator`` (``None`` for extractive summaries)."""
+        name = self.settings.summary_generator.strip().lower()
+        if name in ("none", ""):
+            return None
+        if name == "default":
+            return self.generator()
+        with self._lock:
+            if self._summary_gen is None:
+                from copilot.generators import make_generator
+
+                self._summary_gen = make_generator(self.settings, name)
+            return self._summary_gen
 
     def _summary_embedder(self) -> Embedder | None:
         """The index's embedder when an index exists, else the configured one (None for hashing in tests)."""

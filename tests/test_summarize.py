@@ -81,7 +81,9 @@ def test_lead_summary_english_third_person() -> None:
 
 
 def _copilot(tmp_path: Path, script: list[str] | None) -> Copilot:
-    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, categories="livraison,facturation,internet")
+    settings = Settings.from_env(
+        index_dir=tmp_path / "none", progress=False, categories="livraison,facturation,internet", summary_generator="default"
+    )
     gen = ScriptedGenerator(script) if script is not None else None
     return Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
 
@@ -188,3 +190,12 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
     ids = [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()]
     assert len(ids) == len(set(ids)) == n + 2  # every row once (incl. the 2 error rows), none twice
     assert "already done" in done.stderr
+
+
+def test_default_settings_summarise_extractively_without_calling_the_model(tmp_path: Path) -> None:
+    gen = ScriptedGenerator(["signale un problème."])
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False)
+    cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+    s = cp.summarize_conversation(CONV)
+    assert s.path == "extractive" and gen.prompts == []
+    assert cp.summarize_conversation(CONV, use_generator=True).path == "generated"
