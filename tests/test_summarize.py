@@ -193,7 +193,7 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
 
 
 def test_default_settings_summarise_extractively_without_calling_the_model(tmp_path: Path) -> None:
-    gen = ScriptedGenerator(["signale un problème."])
+    gen = ScriptedGenerator(["signale que sa commande SE-2026-123456 n'est pas arrivée ; l'agent transmet une réclamation."])
     settings = Settings.from_env(index_dir=tmp_path / "none", progress=False)
     cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
     s = cp.summarize_conversation(CONV)
