@@ -123,6 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser(
+        "redact",
+        help="mask personal data (e-mails, phones, IBANs, cards, CIN, NIR, IPs, token URLs, names)",
+        description="One output line per input line, with typed placeholders (<EMAIL_1>, <PHONE_1>) that stay "
+        "consistent across the whole input. Order numbers, amounts, dates and product codes are kept.",
+        epilog="examples:\n  copilot redact export.txt > clean.txt\n  echo 'appelez-moi au 06 12 34 56 78' | copilot redact -",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="INPUT", help="a text file, or '-' for stdin")
+    p.add_argument("--mapping", metavar="FILE", help="also write the placeholder -> value mapping as JSON (keep it safe)")
+    p.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser(
         "rewrite",
         help="rewrite a draft (shorter, longer, formal, friendly, empathetic) or translate a text",
         description="Runs on the configured generator and keeps the [n] citations; when the generated text fails "
@@ -171,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=getattr(args, "model", None),
             openai_base_url=getattr(args, "base_url", None),
         )
+        if args.command == "redact":
+            return _cmd_redact(args)
         copilot = _copilot(args, settings)
         if args.command == "index":
             return _cmd_index(args, copilot)
@@ -628,6 +643,34 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
         f"extractive), {counts['error']} errors, {counts['skipped']} already done; {rate:.0f} conversations/minute",
         file=sys.stderr,
     )
+    return 0
+
+
+def _cmd_redact(args: argparse.Namespace) -> int:
+    from copilot.kb.load import decode_text
+    from copilot.pii import Redactor
+
+    if args.input == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        p = Path(args.input)
+        if not p.is_file():
+            raise InputError(f"cannot read '{args.input}': no such file")
+        data = p.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise InputError(f"'{args.input}' looks binary; give a text file")
+    text = decode_text(data, args.input)
+    red = Redactor()
+    for line in text.splitlines():
+        sys.stdout.write(red.redact(line) + "\n")
+    sys.stdout.flush()
+    if args.mapping:
+        Path(args.mapping).write_text(json.dumps(red.mapping, ensure_ascii=False, indent=2), encoding="utf-8")
+    counts: dict[str, int] = {}
+    for ph in red.mapping:
+        kind = ph[1:].rsplit("_", 1)[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    print("masked: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"), file=sys.stderr)
     return 0
 
 

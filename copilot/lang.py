@@ -718,6 +718,9 @@ def _latin_guess(text: str) -> tuple[str, float]:
     return (best, counts[best] / max(1, len(words))) if counts[best] else ("und", 0.0)
 
 
+_BLOB = re.compile(r"(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{20,}={0,2}")
+
+
 def detect_language(text: str) -> LanguageInfo:
     """Detect the language of a customer message or KB text.
 
@@ -725,7 +728,7 @@ def detect_language(text: str) -> LanguageInfo:
         ``LanguageInfo`` with code ``fr``/``ar``/``es``/``en``/``ary``/``ary-Latn``/other ISO code, or
         ``und`` for empty or letter-free text.
     """
-    text = clean(text)
+    text = _BLOB.sub(" ", clean(text))  # base64-like blobs say nothing about the language
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return LanguageInfo("und", 0.0, script="Zyyy")

@@ -200,8 +200,16 @@ def split_sections(text: str) -> list[tuple[str, str]]:
 _INSTRUCTION = re.compile(
     r"(ignore[rz]?|oublie[rz]?|disregard|ignora|تجاهل|انس|nsa|ns?aw)\b.{0,60}\b(instruction|consigne|r[eè]gle|"
     r"rule|prompt|previous|pr[ée]c[ée]dent|anterior|السابقة|التعليمات|dyal)"
-    r"|\b(system prompt|prompt syst[eè]me|you are now|tu es maintenant|act as|jailbreak|DAN)\b"
-    r"|\b(assistant|ai|ia|model|mod[eè]le|chatbot|copilot)\b.{0,40}\b(must|doit|should|debe|يجب)\b",
+    r"|\b(system prompt|prompt syst[eè]me|you are now|tu es maintenant|act as|jailbreak|(?-i:DAN))\b"
+    r"|\b(assistant|ai|ia|model|mod[eè]le|chatbot|copilot)\b.{0,40}\b(must|doit|should|debe|يجب)\b"
+    r"|\b(note|nota|instructions?|message|consigne)s?\s+(pour|to|for|para|à)\s+(l'|the|el|la|le)?\s*"
+    r"(assistant|ia|ai|bot|robot|model|mod[eè]le|modelo|asistente|chatbot|llm)"
+    r"|\b(assistant|ia|ai|bot|robot|chatbot|llm|gpt|asistente|copilot)\s*:"
+    r"|(ملاحظة|توجيه|تعليمات|رسالة|تنبيه)\s+(لل|ل|إلى\s+ال)?(روبو|مساعد|بوت|نموذج|ذكاء|آلة|نظام)"
+    r"|\b(when answering|in your (reply|answer|response)|from your (context|prompt|instructions|memory)|"
+    r"dans (ta|votre) r[ée]ponse|en r[ée]pondant|de (ton|votre) contexte|en (tu|su) respuesta|al responder)\b"
+    r"|(في ردك|عند الرد|في جوابك|من سياقك)"
+    r"|(المساعد|الروبو|البوت|النموذج)\s*:",
     re.I,
 )
 

@@ -173,6 +173,17 @@ def load_html(path: Path, text: str, root: Path | None = None) -> Article:
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "nav", "footer", "header", "form", "iframe", "svg"]):
         tag.decompose()
+    # text a reader never sees is not KB content (and a classic place to hide instructions for a model)
+    hidden = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
+    for tag in soup.find_all(True):
+        if getattr(tag, "decomposed", False) or tag.attrs is None:
+            continue
+        if (
+            tag.has_attr("hidden")
+            or str(tag.get("aria-hidden", "")).lower() == "true"
+            or hidden.search(str(tag.get("style", "")))
+        ):
+            tag.decompose()
     meta: dict[str, Any] = {}
     lang_attr = soup.html.get("lang") if soup.html else None
     if isinstance(lang_attr, str):
