@@ -289,8 +289,8 @@ def _open_out(path: str | None) -> Iterator[IO[str]]:
         yield f
 
 
-def _iter_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """(line number, row or None, error) for each non-blank line."""
+def _iter_jsonl(path: str, max_bytes: int = 10_000_000) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, row or None, error) for each non-blank line; lines above ``max_bytes`` are refused."""
     if path == "-":
         stream: IO[bytes] = sys.stdin.buffer
     else:
@@ -300,6 +300,9 @@ def _iter_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
         stream = p.open("rb")
     try:
         for n, raw in enumerate(stream, 1):
+            if len(raw) > max_bytes:
+                yield n, None, f"line is {len(raw):,} bytes, above the {max_bytes:,} limit (COPILOT_MAX_ROW_BYTES)"
+                continue
             if not raw.strip():
                 continue
             try:
@@ -335,7 +338,7 @@ def _search_batch(args: argparse.Namespace, copilot: Copilot, batch_size: int = 
 
     copilot.retriever()  # fail early (missing index, wrong embedder) before reading input
     with _open_out(args.output) as out:
-        for n, row, err in _iter_jsonl(args.input):
+        for n, row, err in _iter_jsonl(args.input, copilot.settings.max_row_bytes):
             rid = str(row.get("id", n)) if row is not None else str(n)
             text = row.get("text") if row is not None else None
             if row is not None and (not isinstance(text, str) or not text.strip()):
@@ -457,7 +460,7 @@ def _reply_batch(args: argparse.Namespace, copilot: Copilot) -> int:
     copilot.retriever()  # fail early (missing index) before reading input
     limit = copilot.settings.max_query_chars
     with ResumableOutput(args.output, overwrite=args.overwrite) as out:
-        rows = list(_iter_jsonl(args.input))
+        rows = list(_iter_jsonl(args.input, copilot.settings.max_row_bytes))
         bar = _progress(len(rows), "drafting", copilot.settings.progress)
         for n, row, err in rows:
             bar.update(1)
@@ -520,7 +523,7 @@ def _cmd_rewrite(args: argparse.Namespace, copilot: Copilot) -> int:
     return 0
 
 
-def _iter_conversations(path: str) -> Iterator[tuple[int, str, Any, str]]:
+def _iter_conversations(path: str, max_bytes: int = 10_000_000) -> Iterator[tuple[int, str, Any, str]]:
     """(line number, id, conversation or None, error) from a JSONL or CSV export."""
     if path != "-" and path.lower().endswith(".csv"):
         import csv
@@ -548,7 +551,7 @@ def _iter_conversations(path: str) -> Iterator[tuple[int, str, Any, str]]:
                     continue
             yield n, rid, value, ""
         return
-    for n, row, err in _iter_jsonl(path):
+    for n, row, err in _iter_jsonl(path, max_bytes):
         if row is None:
             yield n, str(n), None, err
             continue
@@ -600,7 +603,7 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
     counts = {"ok": 0, "error": 0, "skipped": 0, "generated": 0}
     start = time.perf_counter()
     with ResumableOutput(args.output, overwrite=args.overwrite) as out:
-        rows = list(_iter_conversations(args.input))
+        rows = list(_iter_conversations(args.input, settings.max_row_bytes))
         todo = [r for r in rows if r[1] not in out.done]
         counts["skipped"] = len(rows) - len(todo)
         bar = _progress(len(todo), "summarising", settings.progress)

@@ -53,6 +53,8 @@ class Settings:
     min_confidence: float = 0.5
     #: Maximum characters of a query / customer message accepted.
     max_query_chars: int = 20_000
+    #: Maximum size of one row of a batch input (JSONL line) in bytes; bigger rows get an error record.
+    max_row_bytes: int = 10_000_000
     #: Maximum size of one KB file in bytes.
     max_file_bytes: int = 50_000_000
     #: Generator backend: ``transformers`` (embedded, default), ``llama.cpp``, ``openai`` or ``none`` (extractive drafts only).
