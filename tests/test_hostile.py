@@ -193,3 +193,13 @@ def test_logs_never_carry_message_text(
 def test_scripted_generator_params_are_respected() -> None:
     gen = ScriptedGenerator(["un deux trois"])
     assert "".join(gen.stream(Prompt("s", "u"), GenerationParams())) == "un deux trois"
+
+
+def test_malformed_csv_field_does_not_crash_indexing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by benchmarks/fuzz.py: an unterminated quote made the csv module raise past the loader."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "ok.md").write_text("---\nid: ok\ntitle: Ok\n---\nLa livraison coûte 25 MAD.\n", encoding="utf-8")
+    (kb / "faq.csv").write_text('id,title,answer\n1,"unterminated,' + "x" * 200_000 + "\n", encoding="utf-8")
+    code, out, err = _run(["index", str(kb), "--index", str(tmp_path / "idx"), "--embedder", "hashing", "--no-progress"], capsys)
+    assert code == 0 and "malformed CSV" in err and "1 articles" in out

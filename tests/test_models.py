@@ -87,3 +87,20 @@ def test_a_users_instruction_tuned_folder_uses_its_chat_template(tmp_path: Path)
     assert gen.render(prompt) == "<system>rules\n<user>question\n<assistant>Bonjour, "  # type: ignore[attr-defined]
     out = run_generation(gen, prompt, GenerationParams(max_new_tokens=5))
     assert out.text.startswith("Bonjour, ") and out.new_tokens >= 1 and gen.model_id == "transformers:tiny-chat"
+
+
+def test_incomplete_conversion_is_redone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conversion killed before its manifest was written (or a damaged folder) is converted again."""
+    import copilot.models as models
+
+    s = _settings(tmp_path, "x")
+    out = s.models_dir / "generator" / "x-hf"
+    out.mkdir(parents=True)
+    (out / "model.safetensors").write_bytes(b"half-written")
+    calls: list[Path] = []
+    monkeypatch.setattr(models, "_convert", lambda settings, gguf, o, name: calls.append(o))
+    assert converted_folder(s, tmp_path / "x.gguf", "x") == out
+    assert calls == [out]
+    (out / MANIFEST).write_text(json.dumps({"format_version": 1, "weights_bytes": 999, "weights_sha256": "-"}), encoding="utf-8")
+    converted_folder(s, tmp_path / "x.gguf", "x")
+    assert len(calls) == 2  # size mismatch: damaged, converted again

@@ -252,7 +252,15 @@ def load_faq_table(path: Path, text: str, report: LoadReport) -> list[Article]:
     if not {"question", "answer", "title"} & set(header):
         raise InputError(f"{path}: a FAQ table needs a 'question', 'answer' or 'title' column (got: {', '.join(header)})")
     reader.fieldnames = header
-    for n, row in enumerate(reader, 2):
+    rows = enumerate(reader, 2)
+    while True:
+        try:
+            n, row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as e:  # an unterminated quote swallowing the rest of the file, a NUL byte...
+            report.skip(f"{path}:{reader.line_num}", f"malformed CSV ({e}); the rest of the file was not read")
+            break
         where = f"{path}:{n}"
         if None in row:  # more fields than the header
             report.skip(where, "more fields than the header (unquoted comma?)")
