@@ -123,6 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser(
+        "serve",
+        help="the agent panel and team-lead view in the browser (Gradio), with its API",
+        description="Starts the panel on 127.0.0.1 (never shared publicly). API endpoints for gradio_client: "
+        "/draft_reply, /search, /summarize, /feedback. Logins: COPILOT_AUTH='alice:secret:agent,bob:secret2:lead'.",
+        epilog="example: copilot serve --index models/index --port 7860",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--kb", metavar="DIR", action="append", help="KB folder(s) re-indexed with uploads (default: knowledge_base/)")
+    _add_generator(p)
+    _add_common(p)
+
+    p = sub.add_parser(
         "redact",
         help="mask personal data (e-mails, phones, IBANs, cards, CIN, NIR, IPs, token URLs, names)",
         description="One output line per input line, with typed placeholders (<EMAIL_1>, <PHONE_1>) that stay "
@@ -197,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_rewrite(args, copilot)
         if args.command == "summarize":
             return _cmd_summarize(args, copilot)
+        if args.command == "serve":
+            return _cmd_serve(args, copilot)
         parser.error(f"unknown command {args.command}")
     except CopilotError as e:
         print(f"Error: {e}", file=sys.stderr)
@@ -645,6 +660,50 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
         f"summarised {counts['ok']} conversations ({counts['generated']} generated, {counts['ok'] - counts['generated']} "
         f"extractive), {counts['error']} errors, {counts['skipped']} already done; {rate:.0f} conversations/minute",
         file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, copilot: Copilot) -> int:
+    from copilot.config import PROJECT_DIR
+    from copilot.feedback import FeedbackStore
+    from copilot.panel import Panel, build_app, parse_auth
+
+    settings = copilot.settings
+    kb_dirs = [Path(k) for k in (args.kb or [str(PROJECT_DIR / "knowledge_base")])]
+    if not copilot.index_dir.exists():
+        print(f"No index at {copilot.index_dir}: indexing {', '.join(map(str, kb_dirs))} first…", file=sys.stderr)
+        copilot.build_index(kb_dirs)
+    copilot.retriever().warm_up()
+    store = FeedbackStore.from_settings(settings)
+    panel = Panel(copilot, store, kb_dirs)
+    users = parse_auth(settings.auth)
+    panel.roles = {u: role for u, (_, role) in users.items()}
+    app = build_app(panel)
+    app.queue(default_concurrency_limit=8, max_size=200)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}: reachable from other machines; set COPILOT_AUTH", file=sys.stderr)
+    gen = copilot.generator()
+    print(
+        f"copilot panel on http://{args.host}:{args.port} (generator: {gen.model_id if gen else 'none'}; "
+        f"feedback: {store.url.split('@')[-1]})",
+        file=sys.stderr,
+        flush=True,
+    )
+    auth = (lambda u, p: u in users and users[u][0] == p) if users else None
+    import gradio as gr
+
+    from copilot.panel import CSS
+
+    app.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        auth=auth,
+        show_error=False,
+        quiet=True,
+        css=CSS,
+        theme=gr.themes.Soft(),
     )
     return 0
 

@@ -91,6 +91,13 @@ class Settings:
     max_conversation_chars: int = 200_000
     #: Summary categories, comma-separated (empty: the category of the KB article closest to the issue).
     categories: str = ""
+    #: Feedback database URL (SQLAlchemy; empty: SQLite file models/feedback.db). PostgreSQL:
+    #: ``postgresql+psycopg://user:password@host/copilot``.
+    database_url: str = field(default="", repr=False)
+    #: Store customer text as typed (off: PII is redacted before anything is stored).
+    store_raw_text: bool = False
+    #: Panel logins: ``user:password:role`` comma-separated, role ``agent`` or ``lead`` (empty: no login).
+    auth: str = field(default="", repr=False)
     #: Show progress bars on stderr.
     progress: bool = True
     #: Never touch the network for models (always true in production).
