@@ -99,7 +99,9 @@ class Panel:
         self.roles: dict[str, str] = {}
 
     # ------------------------------------------------------------------ agent
-    def draft(self, message: str, agent: str = "", on_text: Any = None) -> tuple["Draft", dict[str, Any]]:
+    def draft(
+        self, message: str, agent: str = "", on_text: Any = None, on_extractive: Any = None
+    ) -> tuple["Draft", dict[str, Any]]:
         """Draft a reply, record it; returns the draft and the panel state."""
         from copilot.sentiment import sentiment_label
 
@@ -107,9 +109,9 @@ class Panel:
             from copilot.summarize import parse_conversation
 
             turns = [{"speaker": s, "text": t} for s, t in parse_conversation(message)]
-            d = self.copilot.draft_reply(turns=turns, on_text=on_text)
+            d = self.copilot.draft_reply(turns=turns, on_text=on_text, on_extractive=on_extractive)
         else:
-            d = self.copilot.draft_reply(message, on_text=on_text)
+            d = self.copilot.draft_reply(message, on_text=on_text, on_extractive=on_extractive)
         category = (d.hits[0].chunk.category if d.hits and not d.no_match else "") or ("no KB answer" if d.no_match else "")
         draft_id = self.store.record_draft(message, d, agent=agent, category=category)
         state = {
@@ -289,7 +291,12 @@ def build_app(panel: Panel) -> "gr.Blocks":
 
                 def work() -> None:
                     try:
-                        out["result"] = panel.draft(msg, agent_name(request), on_text=q.put)
+                        out["result"] = panel.draft(
+                            msg,
+                            agent_name(request),
+                            on_text=lambda t: q.put(("text", t)),
+                            on_extractive=lambda d: q.put(("draft", d)),
+                        )
                     except Exception as e:
                         out["error"] = e
                     q.put(None)
@@ -297,9 +304,22 @@ def build_app(panel: Panel) -> "gr.Blocks":
                 threading.Thread(target=work, daemon=True).start()
                 yield gr.update(), "<i>Searching the knowledge base…</i>", "", "Drafting…", {}, ""
                 streamed = ""
-                while (piece := q.get()) is not None:
-                    streamed += piece
-                    yield gr.update(), gr.update(), streamed, "Drafting…", gr.update(), ""
+                first: Any = None
+                while (item := q.get()) is not None:
+                    kind, value = item
+                    if kind == "draft":  # the retrieval-first draft, before any model call: show it at once
+                        first = value
+                        yield (
+                            _badges(value, value.language, "…", "", value.confidence),
+                            _sources_html(value),
+                            value.reply,
+                            "Retrieval-first draft shown; the model is writing its own (checked before it replaces this)…",
+                            gr.update(),
+                            "",
+                        )
+                    elif first is not None and not first.no_match and panel.copilot.generator() is not None:
+                        streamed += value
+                        yield gr.update(), gr.update(), gr.update(), f"*Model draft (being checked):* {streamed}", gr.update(), ""
                 if "error" in out:
                     e = out["error"]
                     raise gr.Error(str(e) if isinstance(e, CopilotError) else "Something went wrong while drafting; try again.")

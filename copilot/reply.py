@@ -530,8 +530,13 @@ class Drafter:
         result: SearchResult | None = None,
         on_text: Callable[[str], None] | None = None,
         use_generator: bool = True,
+        on_extractive: Callable[[Draft], None] | None = None,
     ) -> Draft:
-        """Draft a reply to ``message`` (the customer's question; ``context`` = earlier turns)."""
+        """Draft a reply to ``message`` (the customer's question; ``context`` = earlier turns).
+
+        ``on_extractive`` receives the retrieval-first draft as soon as it exists (before any model call), so a
+        panel can show a correct draft at once while the model's text streams in through ``on_text``.
+        """
         from copilot.lang import detect_language
 
         t0 = time.perf_counter()
@@ -547,7 +552,7 @@ class Drafter:
             text = holding_reply(rlang)
             if on_text is not None:
                 on_text(text)
-            return Draft(
+            holding = Draft(
                 reply=text,
                 language=lang,
                 reply_language=rlang,
@@ -560,6 +565,9 @@ class Drafter:
                 extractive_reply=text,
                 hits=list(result.hits),
             )
+            if on_extractive is not None:
+                on_extractive(holding)
+            return holding
         n_src = max(1, self.settings.reply_sources)
         sources: list[Hit] = []
         for h in result.hits:
@@ -603,6 +611,8 @@ class Drafter:
             warnings=warnings,
             hits=list(result.hits),
         )
+        if on_extractive is not None:
+            on_extractive(draft)
         if self.generator is None or not use_generator:
             if on_text is not None:
                 on_text(extractive)

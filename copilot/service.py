@@ -149,6 +149,7 @@ class Copilot:
         turns: Sequence[dict[str, Any]] | None = None,
         on_text: Callable[[str], None] | None = None,
         use_generator: bool = True,
+        on_extractive: Callable[[Draft], None] | None = None,
     ) -> Draft:
         """Draft a grounded reply to a customer message or to the last customer turns of a conversation.
 
@@ -157,6 +158,7 @@ class Copilot:
             turns: Or the conversation so far: ``[{"speaker": "customer"|"agent", "text": ...}]``.
             on_text: Receives the draft text as it streams in.
             use_generator: ``False`` gives the retrieval-first (extractive) draft without calling the model.
+            on_extractive: Receives the retrieval-first draft before the model is called (show it at once).
 
         Raises:
             InputError: Empty, oversized or non-text input.
@@ -176,7 +178,9 @@ class Copilot:
         if message is None:
             raise InputError("give the customer's message (or the conversation turns)")
         query = _checked(message, self.settings)
-        return self.drafter().draft(query, context=context, on_text=on_text, use_generator=use_generator)
+        return self.drafter().draft(
+            query, context=context, on_text=on_text, use_generator=use_generator, on_extractive=on_extractive
+        )
 
     def rewrite(self, text: str, style: str, *, language: str | None = None, sources: Sequence[str] = ()) -> RewriteResult:
         """Rewrite a draft (``shorter``, ``longer``, ``formal``, ``friendly``, ``empathetic``), keeping its citations.

@@ -284,3 +284,10 @@ def test_cli_reply_single_message(small_kb: Path, tmp_path: Path, capsys: pytest
     assert "unknown generator" in capsys.readouterr().err
     assert main(["rewrite", "--index", str(idx), "--generator", "none", "--style", "formal", DRAFT]) == 0
     assert capsys.readouterr().out.startswith("Madame, Monsieur,")
+
+
+def test_extractive_draft_is_available_before_the_model_runs(small_kb: Path, tmp_path: Path) -> None:
+    cp, gen = _copilot(small_kb, tmp_path, ["vous avez 14 jours pour retourner un produit, gratuitement [1]."])
+    seen: list[tuple[str, int]] = []
+    d = cp.draft_reply("Comment retourner un produit ?", on_extractive=lambda x: seen.append((x.path, len(gen.prompts))))
+    assert seen == [("extractive", 0)] and d.path == "generated"
