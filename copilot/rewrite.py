@@ -147,6 +147,22 @@ def check_rewrite(
     return reasons
 
 
+# ---------------------------------------------------------------------------------------------- prompts
+def rewrite_prompt(text: str, style: str, language: str) -> Prompt:
+    """The rewrite prompt (also used to render the tuning data)."""
+    style = style_name(style)
+    key = "ar" if language in ("ar", "ary") else language
+    w = wording(language)
+    task = w.rewrite_task.format(style=STYLES[style].get(key, STYLES[style]["en"]))
+    return Prompt(system=task, user=f"{w.answer}: {one_line(text)}\n\n{task}\n\n{w.answer}:", prefix="")
+
+
+def translate_prompt(text: str, target: str) -> Prompt:
+    """The translation prompt (also used to render the tuning data)."""
+    w = wording(target)
+    return Prompt(system=w.translate_task, user=f"{one_line(text)}\n\n{w.translate_task}\n\n{w.answer}:", prefix="")
+
+
 # ---------------------------------------------------------------------------------------------- with a generator
 def _generate(generator: Generator | None, prompt: Prompt, max_new_tokens: int) -> tuple[str, str, dict[str, float]]:
     if generator is None:
@@ -171,15 +187,11 @@ def rewrite(
     style = style_name(style)
     if style not in STYLES:
         raise ValueError(f"unknown style '{style}'; choose one of: {', '.join(STYLES)}")
-    key = "ar" if language in ("ar", "ary") else language
-    w = wording(language)
     rejected: list[str] = []
     model = ""
     timings: dict[str, float] = {}
     if generator is not None:
-        task = w.rewrite_task.format(style=STYLES[style].get(key, STYLES[style]["en"]))
-        user = f"{w.answer}: {one_line(text)}\n\n{task}\n\n{w.answer}:"
-        out, model, timings = _generate(generator, Prompt(system=task, user=user, prefix=""), max_new_tokens)
+        out, model, timings = _generate(generator, rewrite_prompt(text, style, language), max_new_tokens)
         rejected = check_rewrite(text, out, language=language, style=style, allowed=sources, detect=detect)
         if not rejected:
             return RewriteResult(out, "generated", language, model, "", [], timings)
@@ -200,9 +212,7 @@ def translate_with_generator(
     """The generator's translation when it passes the checks (else ``None``), and the reasons it did not."""
     if generator is None:
         return None, []
-    w = wording(target)
-    user = f"{one_line(text)}\n\n{w.translate_task}\n\n{w.answer}:"
-    out, model, timings = _generate(generator, Prompt(system=w.translate_task, user=user, prefix=""), max_new_tokens)
+    out, model, timings = _generate(generator, translate_prompt(text, target), max_new_tokens)
     reasons = check_rewrite(text, out, language=target, style=None, allowed=sources, detect=detect)
     if reasons:
         return None, reasons

@@ -409,6 +409,18 @@ PROMPTS = {
 }
 
 
+def summary_prompt(turns: Sequence[tuple[str, str]], summary_language: str, max_chars: int = 3000) -> Prompt:
+    """The summary prompt (also used to render the tuning data: one source of truth)."""
+    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+    system, conv_label, sum_label = PROMPTS[key]
+    w = WORDS[key]
+    lines = [f"{w['customer'] if s == 'customer' else w['agent']}: {clean_turn(t)}" for s, t in turns]
+    conv = "\n".join(lines)
+    if len(conv) > max_chars:
+        conv = conv[: max_chars // 2] + "\n…\n" + conv[-max_chars // 2 :]
+    return Prompt(system=system, user=f"{conv_label}:\n{conv}\n\n{sum_label}:", prefix=f"{w['customer']} ")
+
+
 def generated_summary(
     turns: Sequence[tuple[str, str]],
     *,
@@ -420,13 +432,8 @@ def generated_summary(
 ) -> tuple[str | None, list[str], str]:
     """(paragraph or None, rejection reasons, model id) from the generator."""
     key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
-    system, conv_label, sum_label = PROMPTS[key]
-    w = WORDS[key]
-    lines = [f"{w['customer'] if s == 'customer' else w['agent']}: {clean_turn(t)}" for s, t in turns]
-    conv = "\n".join(lines)
-    if len(conv) > max_chars:
-        conv = conv[: max_chars // 2] + "\n…\n" + conv[-max_chars // 2 :]
-    prompt = Prompt(system=system, user=f"{conv_label}:\n{conv}\n\n{sum_label}:", prefix=f"{w['customer']} ")
+    conv_label = PROMPTS[key][1]
+    prompt = summary_prompt(turns, summary_language, max_chars)
     gen = run_generation(generator, prompt, GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###")))
     text = " ".join(gen.text.split())
     reasons = []

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.errors import MissingDependency
@@ -52,7 +53,8 @@ class TransformersGenerator:
     def model_id(self) -> str:
         name = self._ref.name if self._ref else (self.settings.model or "gemma-3-270m")
         q = "-int8" if self.settings.generator_quantize == "int8" else ""
-        return f"transformers:{name}{q}"
+        a = f"+{Path(self.settings.adapter).name}" if self.settings.adapter else ""
+        return f"transformers:{name}{a}{q}"
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -72,6 +74,8 @@ class TransformersGenerator:
             torch.set_num_threads(self.settings.threads)
             tok = AutoTokenizer.from_pretrained(str(ref.path), local_files_only=True)
             model = AutoModelForCausalLM.from_pretrained(str(ref.path), dtype=torch.float32, local_files_only=True).eval()
+            if self.settings.adapter:
+                model = _merge_adapter(model, self.settings.adapter, self.settings.models_dir)
             head = model.get_output_embeddings()
             if self.settings.generator_quantize == "int8":
                 model.model, head = _quantize(model.model, head)
@@ -154,6 +158,22 @@ class TransformersGenerator:
                 if stop or not pending:
                     break
         stats["new_tokens"] = float(len(out))
+
+
+def _merge_adapter(model: Any, adapter: str, models_dir: Path) -> Any:
+    """Merge a LoRA adapter (``python -m copilot.tune``) into the base model's weights."""
+    path = Path(adapter)
+    if not path.is_absolute() and not path.exists():
+        path = models_dir / adapter
+    if not (path / "adapter_config.json").is_file():
+        from copilot.errors import ModelNotFound
+
+        raise ModelNotFound(f"no LoRA adapter at '{path}' (adapter_config.json missing); train one with `python -m copilot.tune`")
+    try:
+        from peft import PeftModel
+    except ImportError as e:
+        raise MissingDependency("loading a tuned adapter needs `pip install peft` (see requirements.txt)") from e
+    return PeftModel.from_pretrained(model, str(path)).merge_and_unload()
 
 
 def _quantize(body: Any, head: Any) -> tuple[Any, Any]:
