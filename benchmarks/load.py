@@ -13,27 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, percentile, save, table
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from benchmarks._common import ROOT, free_port, percentile, save, table, wait_for_http
 
 
 def serve(generator: str, index: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "COPILOT_MODELS_DIR": str(ROOT / "models"),
@@ -58,15 +50,9 @@ def serve(generator: str, index: Path, work: Path) -> tuple[subprocess.Popen[byt
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 300
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return proc, url
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("copilot serve did not start") from None
-            time.sleep(0.5)
+    if not wait_for_http(url, proc, 300):
+        raise RuntimeError("copilot serve did not start")
+    return proc, url
 
 
 def key(r: dict[str, Any]) -> tuple[Any, ...]:

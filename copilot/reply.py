@@ -441,8 +441,8 @@ class Drafter:
         self.settings = settings
         self._article_chunks: dict[str, list[Chunk]] | None = None
 
-    def article_text(self, article_id: str) -> list[Chunk]:
-        """Body chunks of an article in reading order."""
+    def _articles(self) -> dict[str, list[Chunk]]:
+        """Body chunks per article, in reading order (built once from the index)."""
         if self._article_chunks is None:
             by: dict[str, list[Chunk]] = {}
             for c in self.retriever.index.chunks:
@@ -451,7 +451,18 @@ class Drafter:
             for v in by.values():
                 v.sort(key=lambda c: c.position)
             self._article_chunks = by
-        return self._article_chunks.get(article_id, [])
+        return self._article_chunks
+
+    def article_text(self, article_id: str) -> list[Chunk]:
+        """Body chunks of an article in reading order."""
+        return self._articles().get(article_id, [])
+
+    @staticmethod
+    def _as_hit(article_id: str, chunks: list[Chunk], score: float) -> Hit:
+        from copilot.types import Hit as _Hit
+
+        c = chunks[0]
+        return _Hit(article_id=article_id, title=c.title, score=score, language=c.language, chunk=c, url=c.url)
 
     def _source_for(self, hit: Hit, reply_lang: str, others: Sequence[Hit] = (), near: float = 0.75) -> Hit:
         """The hit itself, or its translation in the reply's KB language, or a near-tied hit in that language."""
@@ -464,34 +475,22 @@ class Drafter:
         for aid in hit.translations:
             chunks = self.article_text(aid)
             if chunks and chunks[0].language == want:
-                c = chunks[0]
-                from copilot.types import Hit as _Hit
-
-                return _Hit(article_id=aid, title=c.title, score=hit.score, language=c.language, chunk=c, url=c.url)
+                return self._as_hit(aid, chunks, hit.score)
         return hit
 
     def translation_of(self, article_id: str, language: str) -> Hit | None:
         """The article of the same topic group in ``language`` (``None`` when the KB has none)."""
-        from copilot.types import Hit as _Hit
-
         chunks = self.article_text(article_id)
         key = chunks[0].translation_key if chunks else ""
         want = KB_LANGUAGE.get(language, language)
         if chunks and chunks[0].language == want:
-            c = chunks[0]
-            return _Hit(article_id=article_id, title=c.title, score=1.0, language=c.language, chunk=c, url=c.url)
+            return self._as_hit(article_id, chunks, 1.0)
         if not key:
             return None
-        for aid, cs in self.article_text_items():
+        for aid, cs in sorted(self._articles().items()):
             if cs and cs[0].translation_key == key and cs[0].language == want:
-                c = cs[0]
-                return _Hit(article_id=aid, title=c.title, score=1.0, language=c.language, chunk=c, url=c.url)
+                return self._as_hit(aid, cs, 1.0)
         return None
-
-    def article_text_items(self) -> list[tuple[str, list[Chunk]]]:
-        self.article_text("")
-        assert self._article_chunks is not None
-        return sorted(self._article_chunks.items())
 
     def best_sentences(self, query: str, hit: Hit, k: int) -> list[str]:
         """The article's sentences most similar to the query (dense + lexical), in article order."""

@@ -164,11 +164,12 @@ def translate_prompt(text: str, target: str) -> Prompt:
 
 
 # ---------------------------------------------------------------------------------------------- with a generator
-def _generate(generator: Generator | None, prompt: Prompt, max_new_tokens: int) -> tuple[str, str, dict[str, float]]:
+def _generate(
+    generator: Generator | None, prompt: Prompt, language: str, max_new_tokens: int
+) -> tuple[str, str, dict[str, float]]:
     if generator is None:
         return "", "", {}
-    w = next((wd for wd in WORDING.values() if prompt.user.endswith(f"{wd.answer}:")), None)
-    stops = ("\n\n\n", "###") + ((w.customer,) if w else ())
+    stops = ("\n\n\n", "###", wording(language).customer)
     gen = run_generation(generator, prompt, GenerationParams(max_new_tokens=max_new_tokens, stop=stops))
     return gen.text.strip(), gen.model, {"first_token_ms": gen.first_token_ms, "generation_ms": gen.generation_ms}
 
@@ -191,7 +192,7 @@ def rewrite(
     model = ""
     timings: dict[str, float] = {}
     if generator is not None:
-        out, model, timings = _generate(generator, rewrite_prompt(text, style, language), max_new_tokens)
+        out, model, timings = _generate(generator, rewrite_prompt(text, style, language), language, max_new_tokens)
         rejected = check_rewrite(text, out, language=language, style=style, allowed=sources, detect=detect)
         if not rejected:
             return RewriteResult(out, "generated", language, model, "", [], timings)
@@ -212,7 +213,7 @@ def translate_with_generator(
     """The generator's translation when it passes the checks (else ``None``), and the reasons it did not."""
     if generator is None:
         return None, []
-    out, model, timings = _generate(generator, translate_prompt(text, target), max_new_tokens)
+    out, model, timings = _generate(generator, translate_prompt(text, target), target, max_new_tokens)
     reasons = check_rewrite(text, out, language=target, style=None, allowed=sources, detect=detect)
     if reasons:
         return None, reasons

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from benchmarks._common import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -39,12 +38,6 @@ def _need_browser() -> None:
         pytest.skip("chromium not installed (apt-get install chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _need_browser()
@@ -61,7 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "تبلغ تكلفة التوصيل 25 MAD لكل طلبية في جميع أنحاء المغرب، وهو مجاني ابتداءً من 300 MAD.\n",
         encoding="utf-8",
     )
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "COPILOT_MODELS_DIR": str(work / "models"), "COPILOT_MIN_CONFIDENCE": "0.3"}
     log = (work / "serve.log").open("wb")
     proc = subprocess.Popen(
@@ -86,15 +79,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((work / "serve.log").read_text(errors="replace")[-3000:]) from None
-                time.sleep(0.5)
+        if not wait_for_http(url, proc, 180):
+            raise RuntimeError((work / "serve.log").read_text(errors="replace")[-3000:])
         yield url
     finally:
         proc.terminate()

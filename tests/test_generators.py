@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks._common import free_port, wait_for_http
 from copilot.config import Settings
 from copilot.errors import GeneratorError
 from copilot.generators import GenerationParams, Generator, Prompt, make_generator, run_generation
@@ -55,16 +53,10 @@ def gguf(base_settings: Settings) -> Path:
     return default_gguf(base_settings)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(gguf: Path) -> Iterator[str]:
     _need_llama()
-    port = _free_port()
+    port = free_port()
     log = open(gguf.parent / "llama_server_test.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
@@ -89,17 +81,8 @@ def server(gguf: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
-                    if json.loads(r.read())["data"]:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"llama_cpp.server did not start (see {log.name})")
-            time.sleep(0.5)
+        if not wait_for_http(f"{url}/models", proc, 120, ready=lambda body: bool(json.loads(body)["data"])):
+            raise RuntimeError(f"llama_cpp.server did not start (see {log.name})")
         yield url
     finally:
         proc.terminate()
@@ -208,7 +191,7 @@ def test_reply_contract(
 
 
 def test_unreachable_server_is_a_clear_error(base_settings: Settings) -> None:
-    port = _free_port()
+    port = free_port()
     settings = base_settings.replace(
         openai_base_url=f"http://127.0.0.1:{port}/v1", openai_retries=0, openai_timeout=3.0, openai_model="x"
     )
