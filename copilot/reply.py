@@ -258,19 +258,21 @@ def holding_reply(language: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- prompt
-def build_prompt(language: str, sources: Sequence[tuple[str, str]], message: str, context: str = "") -> Prompt:
-    """A completion prompt: one worked example, the numbered sources, the message; the greeting starts the answer.
+def build_prompt(language: str, sources: Sequence[tuple[str, str]], message: str, context: str = "", shots: int = 1) -> Prompt:
+    """A completion prompt: a worked example, the numbered sources, the message; the greeting starts the answer.
 
     Args:
         language: Reply language (``fr``, ``ar``, ``ary``, ``es``, ``en``).
         sources: (title, text) per source, numbered from 1.
         message: The customer's message.
         context: Earlier turns of the conversation, if any.
+        shots: 1 shows the worked example (a base model learns the format from it); 0 leaves it out (the tuned
+            model learned the format, and the prompt is a third shorter).
     """
     w = wording(language)
     blocks = []
     ex_title, ex_text, ex_question, ex_answer = w.example
-    if ex_title:
+    if ex_title and shots > 0:
         blocks.append(
             f"{w.source} [1] — {ex_title}\n{ex_text}\n\n{w.customer}: {ex_question}\n\n{w.answer}: {w.greeting} {ex_answer}"
         )
@@ -374,6 +376,36 @@ def _content(text: str, language: str) -> str:
     return _CITE.sub(" ", text).strip()
 
 
+def grounding(body: str, sources: Sequence[str], language: str = "") -> float:
+    """Share of the reply's content words (stemmed) found in the sources or the message (1.0 = all copied).
+
+    A tuned model that copies the answering clause scores 0.7-1.0; a reply that wanders away from its
+    passage (a paraphrase that changes the rule, an invented step) scores low.
+    """
+    from copilot.textnorm import tokens
+
+    lang = KB_LANGUAGE.get(language, language)
+    words = [t for t in tokens(body, lang) if not t.isdigit()]
+    if not words:
+        return 1.0
+    pool = {t for text in sources for t in tokens(text, lang)}
+    return sum(1 for t in words if t in pool) / len(words)
+
+
+#: A generated answer that says the passage does not answer (the tuned model's "not in our help centre").
+NOT_IN_KB = re.compile(
+    r"centre d'aide|centro de ayuda|help cent(?:re|er)|مركز المساعدة|(?:pas|aucune) (?:cette |d')?information"
+    r"|no (?:tengo|dispongo de|encuentro) (?:esa|esta|ese|este)|(?:don't|do not) have (?:this|that) information",
+    re.I,
+)
+
+
+def says_not_in_kb(text: str) -> bool:
+    """The generated text is a holding answer (no citation, says the help centre lacks the information)."""
+    _fixed, cited, _dropped = repair_citations(text, 9)
+    return not cited and bool(NOT_IN_KB.search(text))
+
+
 def validate_generated(
     text: str,
     *,
@@ -383,6 +415,7 @@ def validate_generated(
     detect: Callable[[str], LanguageInfo],
     max_chars: int = 1200,
     must_cite: bool = True,
+    min_grounding: float = 0.0,
 ) -> Validation:
     """Check a generated reply: citations, language, facts, length, leftovers of the prompt.
 
@@ -394,6 +427,7 @@ def validate_generated(
         detect: Language detector.
         max_chars: Length bound.
         must_cite: Require at least one valid citation.
+        min_grounding: Minimum share of the reply's content words found in ``allowed`` (see :func:`grounding`).
     """
     reasons: list[str] = []
     fixed, cited, dropped = repair_citations(text, n_sources)
@@ -422,6 +456,10 @@ def validate_generated(
         reasons.append("facts not in the sources: " + ", ".join(bad[:5]))
     if any(looks_like_instruction(s) for s in sentences):
         reasons.append("follows or repeats an instruction from the text")
+    if min_grounding > 0 and len(body) >= 20:
+        share = grounding(body, allowed, language)
+        if share < min_grounding:
+            reasons.append(f"wanders from the source ({share:.2f} of its words are in it)")
     return Validation(ok=not reasons, text=fixed, cited=tuple(cited), reasons=tuple(reasons))
 
 
@@ -616,7 +654,10 @@ class Drafter:
             if on_text is not None:
                 on_text(extractive)
             return draft
-        prompt = build_prompt(rlang, [(s.title, " ".join(p)) for s, p in zip(sources, picked)], message, context)
+        shots = self.settings.prompt_shots
+        if shots < 0:
+            shots = int(getattr(self.generator, "prompt_shots", 1))
+        prompt = build_prompt(rlang, [(s.title, " ".join(p)) for s, p in zip(sources, picked)], message, context, shots)
         params = GenerationParams(max_new_tokens=self.settings.max_new_tokens, stop=stop_strings(rlang))
         gen: Generation = run_generation(self.generator, prompt, params, on_text)
         timings.update(first_token_ms=gen.first_token_ms, generation_ms=gen.generation_ms, new_tokens=gen.new_tokens)
@@ -629,9 +670,19 @@ class Drafter:
             allowed=allowed,
             detect=detect_language,
             max_chars=self.settings.max_reply_chars,
+            min_grounding=self.settings.min_grounding,
         )
         draft.generated_reply = check.text
-        if check.ok:
+        benign = all(r == "no valid citation" or r.startswith("wanders") for r in check.reasons)
+        if self.settings.model_no_match and benign and says_not_in_kb(gen.text):
+            # The model read the passage and found no answer: say so rather than send the passage's nearest
+            # sentences; the retrieval-first draft stays available to the agent as the alternative.
+            draft.reply = with_closing(check.text, rlang)
+            draft.path = "generated"
+            draft.no_match = True
+            draft.citations = []
+            draft.warnings.append("the model found no answer to this question in the best passage")
+        elif check.ok:
             draft.reply = with_closing(check.text, rlang)
             draft.path = "generated"
             draft.citations = [citations[n - 1] for n in sorted(set(check.cited))]

@@ -46,7 +46,7 @@ def _reply_example(row: dict[str, Any]) -> Example:
     from copilot.reply import build_prompt
 
     src = [(s["title"], s["text"]) for s in row["sources"]]
-    p = build_prompt(row["reply_language"], src, row["message"], row.get("context", ""))
+    p = build_prompt(row["reply_language"], src, row["message"], row.get("context", ""), shots=0)
     return Example(row["id"], "reply", p.as_text(), row["answer"].strip() + "\n")
 
 

@@ -27,3 +27,14 @@ def test_frozen() -> None:
     with pytest.raises(AttributeError):
         s.top_k = 2  # type: ignore[misc]
     assert s.replace(top_k=2).top_k == 2
+
+
+def test_adapter_setting_resolves_the_shipped_adapter(tmp_path: Path) -> None:
+    shipped = tmp_path / "adapters" / "copilot-lora"
+    assert Settings.from_env({}, models_dir=tmp_path).adapter_path() is None  # auto, nothing shipped
+    shipped.mkdir(parents=True)
+    (shipped / "adapter_config.json").write_text("{}")
+    assert Settings.from_env({}, models_dir=tmp_path).adapter_path() == shipped
+    assert Settings.from_env({"COPILOT_ADAPTER": "none"}, models_dir=tmp_path).adapter_path() is None
+    assert Settings.from_env({}, models_dir=tmp_path, model="other.gguf").adapter_path() is None  # auto = embedded only
+    assert Settings.from_env({}, models_dir=tmp_path, adapter="adapters/copilot-lora").adapter_path() == shipped

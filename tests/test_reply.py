@@ -16,10 +16,12 @@ from copilot.lang import detect_language
 from copilot.reply import (
     build_prompt,
     conversation_query,
+    grounding,
     looks_like_instruction,
     numbers,
     repair_citations,
     sanitize,
+    says_not_in_kb,
     split_sentences,
     unsupported_facts,
     validate_generated,
@@ -291,3 +293,63 @@ def test_extractive_draft_is_available_before_the_model_runs(small_kb: Path, tmp
     seen: list[tuple[str, int]] = []
     d = cp.draft_reply("Comment retourner un produit ?", on_extractive=lambda x: seen.append((x.path, len(gen.prompts))))
     assert seen == [("extractive", 0)] and d.path == "generated"
+
+
+# ---------------------------------------------------------------------------------------------- tuned-model checks
+def test_grounding_measures_how_much_of_the_reply_comes_from_the_source() -> None:
+    src = ["Vous pouvez retourner un produit sous 14 jours, gratuitement, depuis votre espace client."]
+    assert grounding("vous pouvez retourner le produit sous 14 jours depuis votre espace client [1].", src, "fr") == 1.0
+    assert grounding("envoyez un courrier recommandé au siège avec une lettre manuscrite [1].", src, "fr") < 0.3
+    ok, _why = _validate("Bonjour, envoyez un courrier recommandé au siège avec une lettre manuscrite [1].")
+    assert ok  # off by default in the function; the pipeline passes settings.min_grounding
+    v = validate_generated(
+        "Bonjour, envoyez un courrier recommandé au siège avec une lettre manuscrite [1].",
+        language="fr",
+        n_sources=1,
+        allowed=src,
+        detect=detect_language,
+        min_grounding=0.6,
+    )
+    assert not v.ok and any("wanders" in r for r in v.reasons)
+
+
+def test_wandering_reply_falls_back_to_extractive(small_kb: Path, tmp_path: Path) -> None:
+    cp, _ = _copilot(small_kb, tmp_path, ["envoyez une lettre manuscrite au siège social avec votre ticket de caisse [1]."])
+    d = cp.draft_reply("Comment retourner un produit ?")
+    assert d.path == "extractive" and any("wanders" in r for r in d.rejected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("je n'ai pas cette information dans notre centre d'aide ; je vérifie et je reviens vers vous.", True),
+        ("no tengo esa información en nuestro centro de ayuda; lo consulto y le respondo.", True),
+        ("للأسف لا تتوفر لدي هذه المعلومة في مركز المساعدة لدينا؛ سأتحقق وأعود إليك.", True),
+        ("vous trouverez la réponse dans notre centre d'aide [1].", False),  # cites: an answer, not a holding reply
+        ("vous avez 14 jours pour retourner un produit.", False),
+    ],
+)
+def test_model_holding_answer_is_recognised(text: str, expected: bool) -> None:
+    assert says_not_in_kb(text) is expected
+
+
+def test_model_judged_no_answer_becomes_a_holding_reply(small_kb: Path, tmp_path: Path) -> None:
+    holding = (
+        "je n'ai pas cette information dans notre centre d'aide ; je vérifie auprès du service concerné et je reviens vers vous."
+    )
+    cp, _ = _copilot(small_kb, tmp_path, [holding])
+    d = cp.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
+    assert d.no_match and d.path == "generated" and d.citations == [] and "[1]" not in d.reply
+    assert "centre d'aide" in d.reply and "[1]" in d.extractive_reply  # the passage-based draft stays available
+    off, _ = _copilot(small_kb, tmp_path / "off", [holding], model_no_match=False)
+    d2 = off.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
+    assert not d2.no_match and d2.path == "extractive"
+
+
+def test_tuned_generator_gets_the_zero_shot_prompt(small_kb: Path, tmp_path: Path) -> None:
+    cp, gen = _copilot(small_kb, tmp_path, ["vous avez 14 jours pour retourner un produit, gratuitement [1]."])
+    cp.draft_reply("Comment retourner un produit ?")
+    assert gen.prompts[-1].user.count("Source [1]") == 2  # base model: the worked example, then the task
+    gen.prompt_shots = 0  # type: ignore[attr-defined]  # what TransformersGenerator reports with an adapter
+    cp.draft_reply("Comment retourner un produit ?")
+    assert gen.prompts[-1].user.count("Source [1]") == 1

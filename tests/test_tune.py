@@ -49,7 +49,8 @@ def test_examples_render_like_the_runtime(tmp_path: Path) -> None:
     _write(tmp_path, "rewrites", rew)
     (tmp_path / "replies" / "part01.jsonl").open("a").write("{broken\n")
     ex = {e.kind: e for e in load_examples(tmp_path)}
-    assert ex["reply"].prompt == build_prompt("fr", [("Frais", "La livraison coûte 25 MAD.")], "Combien ?").as_text()
+    assert ex["reply"].prompt == build_prompt("fr", [("Frais", "La livraison coûte 25 MAD.")], "Combien ?", shots=0).as_text()
+    assert ex["reply"].prompt.count("Source [1]") == 1  # tuned on the zero-shot prompt the tuned runtime uses
     assert ex["reply"].prompt.endswith("Bonjour, ") and ex["reply"].target == "la livraison coûte 25 MAD [1].\n"
     assert "\n" in stop_strings("fr")  # the runtime stops where the target ends
     assert (

@@ -53,8 +53,14 @@ class TransformersGenerator:
     def model_id(self) -> str:
         name = self._ref.name if self._ref else (self.settings.model or "gemma-3-270m")
         q = "-int8" if self.settings.generator_quantize == "int8" else ""
-        a = f"+{Path(self.settings.adapter).name}" if self.settings.adapter else ""
+        adapter = self.settings.adapter_path()
+        a = f"+{adapter.name}" if adapter else ""
         return f"transformers:{name}{a}{q}"
+
+    @property
+    def prompt_shots(self) -> int:
+        """Worked examples the reply prompt needs: none once tuned (the adapter learned the format)."""
+        return 0 if self.settings.adapter_path() is not None else 1
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -74,8 +80,9 @@ class TransformersGenerator:
             torch.set_num_threads(self.settings.threads)
             tok = AutoTokenizer.from_pretrained(str(ref.path), local_files_only=True)
             model = AutoModelForCausalLM.from_pretrained(str(ref.path), dtype=torch.float32, local_files_only=True).eval()
-            if self.settings.adapter:
-                model = _merge_adapter(model, self.settings.adapter, self.settings.models_dir)
+            adapter = self.settings.adapter_path()
+            if adapter is not None:
+                model = _merge_adapter(model, adapter)
             head = model.get_output_embeddings()
             if self.settings.generator_quantize == "int8":
                 model.model, head = _quantize(model.model, head)
@@ -160,11 +167,8 @@ class TransformersGenerator:
         stats["new_tokens"] = float(len(out))
 
 
-def _merge_adapter(model: Any, adapter: str, models_dir: Path) -> Any:
+def _merge_adapter(model: Any, path: Path) -> Any:
     """Merge a LoRA adapter (``python -m copilot.tune``) into the base model's weights."""
-    path = Path(adapter)
-    if not path.is_absolute() and not path.exists():
-        path = models_dir / adapter
     if not (path / "adapter_config.json").is_file():
         from copilot.errors import ModelNotFound
 
