@@ -27,6 +27,17 @@ from typing import Any
 from copilot.config import PROJECT_DIR, Settings
 
 DATA = PROJECT_DIR / "models" / "tuning"
+#: Read-only shared datasets; only sets whose licence allows tuning a shipped model are used (XQuAD, CC BY-SA 4.0).
+SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+#: XQuAD paragraphs used for tuning; paragraphs 0-39 are the evaluation set of ``benchmarks/replies.py`` and
+#: ``benchmarks/model.py``, so tuning takes 60-119 only.
+XQUAD_TUNE_PIDS = range(60, 120)
+#: What the tuned model answers when the passage does not answer (the wording of the project's tuning data).
+NO_ANSWER = {
+    "ar": "للأسف لا تتوفر لدي هذه المعلومة في مركز المساعدة لدينا؛ سأتحقق من الأمر لدى المصلحة المعنية وأعود إليك.",
+    "es": "no tengo esa información en nuestro centro de ayuda; lo consulto con el servicio correspondiente y vuelvo a contactarle.",
+    "en": "unfortunately, I don't have this information in our help centre; I'll check with the relevant team and get back to you.",
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,67 @@ def _rewrite_example(row: dict[str, Any]) -> Example:
     return Example(row["id"], "rewrite", p.as_text(), " " + row["output"].strip() + "\n\n\n")
 
 
+def _window(sentences: list[str], i: int, max_chars: int = 480) -> list[str]:
+    """The answer sentence and its neighbours (what the runtime's 3-sentence pick looks like), within max_chars."""
+    lo, hi = i, i + 1
+    for j in (i - 1, i + 1, i - 2, i + 2):
+        if 0 <= j < len(sentences) and len(" ".join(sentences[min(lo, j) : max(hi, j + 1)])) <= max_chars:
+            lo, hi = min(lo, j), max(hi, j + 1)
+        if hi - lo >= 3:
+            break
+    return sentences[lo:hi]
+
+
+def xquad_examples(shared: Path = SHARED_DATA, per_paragraph: int = 2, seed: int = 7) -> list[Example]:
+    """Grounded-answer examples from XQuAD (ar/es/en, tune ok) paragraphs 60-119, rendered like replies.
+
+    The source is the answer sentence with its neighbours; the answer copies the answer sentence and cites
+    ``[1]``. One question in six is paired with another paragraph of the same article that lacks the answer,
+    and gets the "not in our help centre" answer. Returns ``[]`` when the shared data is absent.
+    """
+    from copilot.reply import build_prompt, split_sentences
+
+    folder = shared / "xquad"
+    if not (folder / "questions.jsonl").is_file():
+        return []
+    paras = {}
+    for line in (folder / "paragraphs.jsonl").open(encoding="utf-8"):
+        p = json.loads(line)
+        if p["pid"] in XQUAD_TUNE_PIDS:
+            paras[(p["pid"], p["lang"])] = p
+    by_title: dict[tuple[str, str], list[int]] = {}
+    for (pid, lang), p in paras.items():
+        by_title.setdefault((p["title"], lang), []).append(pid)
+    rng = random.Random(seed)
+    taken: dict[tuple[int, str], int] = {}
+    out: list[Example] = []
+    for line in (folder / "questions.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)
+        key = (q["pid"], q["lang"])
+        if key not in paras or not q["answers"] or taken.get(key, 0) >= per_paragraph:
+            continue
+        p = paras[key]
+        sentences = split_sentences(p["context"])
+        hit = next((i for i, s in enumerate(sentences) if q["answers"][0] in s), None)
+        if hit is None or len(sentences[hit]) > 400:
+            continue
+        taken[key] = taken.get(key, 0) + 1
+        title = p["title"].replace("_", " ")
+        others = [o for o in by_title.get((p["title"], q["lang"]), []) if o != q["pid"]]
+        if others and rng.random() < 1 / 6:
+            other = split_sentences(paras[(rng.choice(others), q["lang"])]["context"])
+            window = [s for s in other if not any(a in s for a in q["answers"])][:3]
+            if window:
+                prompt = build_prompt(q["lang"], [(title, " ".join(window))], q["question"], shots=0)
+                out.append(Example(f"xq-{q['qid']}", "reply", prompt.as_text(), NO_ANSWER[q["lang"]] + "\n"))
+                continue
+        window = _window(sentences, hit)
+        answer = sentences[hit].rstrip(" .。۔") + " [1]."
+        prompt = build_prompt(q["lang"], [(title, " ".join(window))], q["question"], shots=0)
+        out.append(Example(f"xq-{q['qid']}", "reply", prompt.as_text(), answer + "\n"))
+    return out
+
+
 def load_examples(data_dir: Path = DATA) -> list[Example]:
     """All tuning examples, rendered; malformed lines are reported and skipped."""
     makers = {"replies": _reply_example, "summaries": _summary_example, "rewrites": _rewrite_example}
@@ -101,10 +173,17 @@ def split(examples: list[Example]) -> tuple[list[Example], list[Example]]:
 
 
 def _batches(items: list[Any], size: int, rng: random.Random) -> Iterator[list[Any]]:
+    """Seeded batches of similar length (less padding), in random order."""
     order = list(range(len(items)))
     rng.shuffle(order)
-    for i in range(0, len(order), size):
-        yield [items[j] for j in order[i : i + size]]
+    pool = size * 16  # sort within pools of 16 batches: random enough, little padding
+    batches = []
+    for i in range(0, len(order), pool):
+        chunk = sorted(order[i : i + pool], key=lambda j: len(items[j][0]))
+        batches += [chunk[k : k + size] for k in range(0, len(chunk), size)]
+    rng.shuffle(batches)
+    for b in batches:
+        yield [items[j] for j in b]
 
 
 def train(args: argparse.Namespace) -> int:
@@ -132,33 +211,74 @@ def train(args: argparse.Namespace) -> int:
     )
     model = get_peft_model(model, cfg)
     examples = load_examples(Path(args.data))
-    train_set, held = split(examples)
+    extra = [] if args.no_shared else xquad_examples(Path(args.shared_data))
+    if not args.no_shared:
+        print(f"{len(extra)} XQuAD examples (tune ok) from {args.shared_data}", file=sys.stderr)
+    train_set, held = split(examples + extra)
     if args.limit:
         train_set = train_set[: args.limit]
     if not train_set:
         print("Error: no tuning examples found under " + args.data, file=sys.stderr)
         return 1
-    encoded = []
-    for e in train_set:
-        p_ids = tok(e.prompt, add_special_tokens=True).input_ids
-        t_ids = tok(e.target, add_special_tokens=False).input_ids
-        ids = (p_ids + t_ids)[-args.max_len :]
-        n_target = min(len(t_ids), len(ids) - 1)
-        encoded.append((ids, n_target))
+
+    def encode(items: list[Example]) -> list[tuple[list[int], int]]:
+        rows = []
+        for e in items:
+            p_ids = tok(e.prompt, add_special_tokens=True).input_ids
+            t_ids = tok(e.target, add_special_tokens=False).input_ids
+            ids = (p_ids + t_ids)[-args.max_len :]
+            rows.append((ids, min(len(t_ids), len(ids) - 1)))
+        return rows
+
+    encoded = encode(train_set)
+    held_enc = encode(held[: args.eval_examples])
     out = Path(args.out)
     ckpt = out / "checkpoint"
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
     steps_per_epoch = math.ceil(len(encoded) / args.batch)
     total = steps_per_epoch * args.epochs
     step = 0
+    history: list[dict[str, float]] = []
     if args.resume and (ckpt / "state.json").is_file():
         state = json.loads((ckpt / "state.json").read_text())
         set_peft_model_state_dict(model, load_file(str(ckpt / "adapter.safetensors")))
         opt.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=True))
         step = int(state["step"])
+        history = list(state.get("history", []))
         print(f"resumed at step {step}/{total}", file=sys.stderr)
     head: Any = model.get_output_embeddings()
     body: Any = model.get_base_model().model
+
+    def batch_loss(batch: list[tuple[list[int], int]]) -> tuple[Any, int]:
+        width = max(len(ids) for ids, _ in batch)
+        x = torch.zeros(len(batch), width, dtype=torch.long)
+        mask = torch.zeros(len(batch), width, dtype=torch.long)
+        for i, (ids, _) in enumerate(batch):
+            x[i, : len(ids)] = torch.tensor(ids)
+            mask[i, : len(ids)] = 1
+        x, mask = x.to(device), mask.to(device)
+        with torch.autocast(device_type=device, dtype=torch.bfloat16):
+            hidden = body(input_ids=x, attention_mask=mask).last_hidden_state
+            rows, labels = [], []
+            for i, (ids, n_t) in enumerate(batch):
+                start = len(ids) - n_t - 1
+                rows.append(hidden[i, start : len(ids) - 1])
+                labels.append(x[i, start + 1 : len(ids)])
+            logits = head(torch.cat(rows)).float()
+            loss = torch.nn.functional.cross_entropy(logits, torch.cat(labels))
+        return loss, int(mask.sum())
+
+    def held_loss() -> float:
+        if not held_enc:
+            return float("nan")
+        model.eval()
+        total_loss = 0.0
+        with torch.no_grad():
+            for i in range(0, len(held_enc), args.batch):
+                total_loss += float(batch_loss(held_enc[i : i + args.batch])[0]) * len(held_enc[i : i + args.batch])
+        model.train()
+        return total_loss / len(held_enc)
+
     model.train()
     t0 = time.perf_counter()
     done_tokens = 0
@@ -168,22 +288,7 @@ def train(args: argparse.Namespace) -> int:
                 continue  # done before the interruption (batches are seeded per epoch, so this is exact)
             if step >= total:
                 break
-            width = max(len(ids) for ids, _ in batch)
-            x = torch.zeros(len(batch), width, dtype=torch.long)
-            mask = torch.zeros(len(batch), width, dtype=torch.long)
-            for i, (ids, _) in enumerate(batch):
-                x[i, : len(ids)] = torch.tensor(ids)
-                mask[i, : len(ids)] = 1
-            x, mask = x.to(device), mask.to(device)
-            with torch.autocast(device_type=device, dtype=torch.bfloat16):
-                hidden = body(input_ids=x, attention_mask=mask).last_hidden_state
-                rows, labels = [], []
-                for i, (ids, n_t) in enumerate(batch):
-                    start = len(ids) - n_t - 1
-                    rows.append(hidden[i, start : len(ids) - 1])
-                    labels.append(x[i, start + 1 : len(ids)])
-                logits = head(torch.cat(rows)).float()
-                loss = torch.nn.functional.cross_entropy(logits, torch.cat(labels))
+            loss, n_tokens = batch_loss(batch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             lr = args.lr * min(1.0, (step + 1) / max(1, args.warmup)) * 0.5 * (1 + math.cos(math.pi * step / max(1, total)))
@@ -192,7 +297,7 @@ def train(args: argparse.Namespace) -> int:
             opt.step()
             opt.zero_grad(set_to_none=True)
             step += 1
-            done_tokens += int(mask.sum())
+            done_tokens += n_tokens
             if step % args.log_every == 0 or step == total:
                 rate = done_tokens / (time.perf_counter() - t0)
                 print(
@@ -200,14 +305,20 @@ def train(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+            if step % steps_per_epoch == 0 or step == total:
+                h = held_loss()
+                history.append(
+                    {"step": step, "epoch": epoch + 1, "train_loss": round(loss.item(), 4), "held_back_loss": round(h, 4)}
+                )
+                print(f"epoch {epoch + 1} done: held-back loss {h:.4f} ({len(held_enc)} examples)", file=sys.stderr, flush=True)
             if step % args.save_every == 0:
-                _save_checkpoint(model, opt, ckpt, step)
-    _save_adapter(model, out, args, len(train_set), len(held))
-    print(f"adapter written to {out}", file=sys.stderr)
+                _save_checkpoint(model, opt, ckpt, step, history)
+    _save_adapter(model, out, args, train_set, held, history)
+    print(f"adapter and model card written to {out}", file=sys.stderr)
     return 0
 
 
-def _save_checkpoint(model: Any, opt: Any, ckpt: Path, step: int) -> None:
+def _save_checkpoint(model: Any, opt: Any, ckpt: Path, step: int, history: list[dict[str, float]]) -> None:
     import torch
     from peft import get_peft_model_state_dict
     from safetensors.torch import save_file
@@ -216,22 +327,78 @@ def _save_checkpoint(model: Any, opt: Any, ckpt: Path, step: int) -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(model).items()}, str(tmp / "adapter.safetensors"))
     torch.save(opt.state_dict(), tmp / "optimizer.pt")
-    (tmp / "state.json").write_text(json.dumps({"step": step}))
+    (tmp / "state.json").write_text(json.dumps({"step": step, "history": history}))
     import shutil
 
     shutil.rmtree(ckpt, ignore_errors=True)
     tmp.rename(ckpt)
 
 
-def _save_adapter(model: Any, out: Path, args: argparse.Namespace, n_train: int, n_held: int) -> None:
+def _save_adapter(
+    model: Any,
+    out: Path,
+    args: argparse.Namespace,
+    train_set: list[Example],
+    held: list[Example],
+    history: list[dict[str, float]],
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
-    (out / "training.json").write_text(
-        json.dumps(
-            {**{k: v for k, v in vars(args).items() if k != "func"}, "train_examples": n_train, "held_back_examples": n_held},
-            indent=2,
-        )
-    )
+    kinds: dict[str, int] = {}
+    for e in train_set:
+        k = "xquad" if e.id.startswith("xq-") else e.kind
+        kinds[k] = kinds.get(k, 0) + 1
+    meta = {
+        **{k: v for k, v in vars(args).items() if k != "func"},
+        "train_examples": len(train_set),
+        "train_by_kind": kinds,
+        "held_back_examples": len(held),
+        "history": history,
+    }
+    (out / "training.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    # the card's metrics section is filled by ``python -m benchmarks.model --card``
+    listed = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    losses = "; ".join(f"epoch {h['epoch']}: {h['held_back_loss']}" for h in history) or "n/a"
+    card = MODEL_CARD.format(**{**meta, "history": losses}, rank2=2 * args.rank, kinds=listed)
+    (out / "README.md").write_text(card, encoding="utf-8")
+
+
+MODEL_CARD = """# copilot-lora: the copilot's embedded drafting model (model card)
+
+**Base model:** Gemma 3 270M (pre-trained, not instruction-tuned), from the `gemma3-270m` PyPI packages; used under the
+[Gemma Terms of Use](https://ai.google.dev/gemma/terms) and its prohibited-use policy, which apply to this adapter
+and to any merged copy.
+
+**What it is:** a LoRA adapter (rank {rank}, alpha {rank2}, on q/k/v/o and the MLP projections; base frozen) that
+teaches the base model the copilot's three prompt formats: grounded replies citing `[1]` (or a polite "not in our
+help centre" answer), structured-summary paragraphs, and rewrites/translations of drafts. The runtime merges it into
+the base weights at load (`COPILOT_ADAPTER=auto`, the default; `none` for the base model).
+
+**Reproduce:** `python -m copilot.tune --epochs {epochs} --batch {batch} --lr {lr} --seed {seed} --out models/adapters/copilot-lora`
+(CPU, about an hour on 2 cores; a GPU is used when present; `--resume` continues after an interruption).
+
+**Data:** {train_examples} training examples ({kinds}); {held_back_examples} held back (ids ending in 0) and never
+trained on.
+- `models/tuning/` — written for this project (Apache-2.0), fictional businesses; see its data card. Not reviewed by
+  native speakers of Darija.
+- XQuAD (CC BY-SA 4.0, marked "tune ok"), paragraphs 60-119 in ar/es/en, read from `../shared/data` at tuning time;
+  paragraphs 0-39 are kept for evaluation. Share-alike: the adapter is distributed under CC BY-SA 4.0 terms as far
+  as that licence reaches it.
+- No non-commercial or unlicensed set was used for training (TweetSumm, DialogSum, DODa, DarijaBanking only evaluate).
+
+**Limits:** a 270M model. It copies the passage's wording well but can pick the wrong sentence of a passage, and its
+Darija is a Darija greeting around simple MSA (Arabizi customers get French). Every generated reply goes through the
+validator (citations, language, numbers, grounding); when it fails, the retrieval-first draft is shown instead. The
+copilot never sends anything itself: an agent reads, edits and sends.
+
+## Training
+
+Held-back loss per epoch: {history}
+
+## Metrics
+
+Filled in by `python -m benchmarks.model --card` (base vs tuned, per language).
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,13 +420,16 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--save-every", type=int, default=50)
     ap.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
     ap.add_argument("--dry-run", action="store_true", help="render and count the examples, train nothing")
+    ap.add_argument("--shared-data", default=str(SHARED_DATA), help="shared datasets folder (XQuAD, tune ok, is read)")
+    ap.add_argument("--no-shared", action="store_true", help="train on models/tuning only")
+    ap.add_argument("--eval-examples", type=int, default=120, help="held-back examples scored after each epoch")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.dry_run:
-        ex = load_examples(Path(args.data))
+        ex = load_examples(Path(args.data)) + ([] if args.no_shared else xquad_examples(Path(args.shared_data)))
         tr, held = split(ex)
         kinds: dict[str, int] = {}
         for e in ex:

@@ -45,6 +45,8 @@ class TransformersGenerator:
         self._model: Any = None
         self._tok: Any = None
         self._head: Any = None
+        self._keep: Any = None  # token ids of a trimmed output layer (None: full vocabulary)
+        self._full_weight: Any = None
         self._chat = False
         self._lock = threading.Lock()
         self.last_stats: dict[str, float] = {}
@@ -55,7 +57,8 @@ class TransformersGenerator:
         q = "-int8" if self.settings.generator_quantize == "int8" else ""
         adapter = self.settings.adapter_path()
         a = f"+{adapter.name}" if adapter else ""
-        return f"transformers:{name}{a}{q}"
+        t = "-trimmed" if self.settings.generator_vocab == "trimmed" else ""
+        return f"transformers:{name}{a}{q}{t}"
 
     @property
     def prompt_shots(self) -> int:
@@ -84,6 +87,16 @@ class TransformersGenerator:
             if adapter is not None:
                 model = _merge_adapter(model, adapter)
             head = model.get_output_embeddings()
+            self._keep = None
+            if self.settings.generator_vocab == "trimmed":
+                import torch
+
+                keep = torch.tensor(sorted(_kept_vocabulary(tok, self.settings.models_dir)), dtype=torch.long)
+                self._full_weight = head.weight.detach()
+                trimmed = torch.nn.Linear(head.in_features, len(keep), bias=False)
+                trimmed.weight = torch.nn.Parameter(self._full_weight[keep].clone(), requires_grad=False)
+                head, self._keep = trimmed, keep
+                log.info("output layer trimmed to %d of %d tokens", len(keep), self._full_weight.shape[0])
             if self.settings.generator_quantize == "int8":
                 model.model, head = _quantize(model.model, head)
             self._tok, self._model, self._head, self._ref = tok, model, head, ref
@@ -118,6 +131,11 @@ class TransformersGenerator:
         self.last_stats = stats
         out: list[int] = []
         printed = ""
+        keep, extra_w = self._keep, None
+        if keep is not None:  # trimmed vocabulary + every token of this prompt (names, codes it may copy)
+            extra = sorted(set(ids) - set(keep.tolist()) - {int(t) for t in tok.all_special_ids})
+            keep = torch.cat([keep, torch.tensor(extra, dtype=torch.long)])
+            extra_w = self._full_weight[torch.tensor(extra, dtype=torch.long)].float() if extra else None
         with torch.inference_mode():
             cache = DynamicCache(config=model.config)
             pending = list(ids)
@@ -130,10 +148,16 @@ class TransformersGenerator:
                 stats["forward_passes"] += 1
                 rows = hidden[0, -(len(draft) + 1) :]
                 logits = self._head(rows).float()
+                if extra_w is not None:
+                    logits = torch.cat([logits, rows.float() @ extra_w.T], dim=-1)
                 if params.temperature > 0:
                     nxt = [_sample(logits[-1], params, gen)]
+                    if keep is not None:
+                        nxt = [int(keep[nxt[0]])]
                 else:
                     preds = logits.argmax(-1).tolist()
+                    if keep is not None:
+                        preds = keep[logits.argmax(-1)].tolist()
                     nxt = []
                     for i, d in enumerate(draft):
                         if preds[i] != d:
@@ -198,6 +222,44 @@ def _quantize(body: Any, head: Any) -> tuple[Any, Any]:
         lin.weight = torch.nn.Parameter(head.weight.detach().clone(), requires_grad=False)
         qhead = quantize_dynamic(torch.nn.Sequential(lin), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
     return qbody, qhead
+
+
+def _kept_vocabulary(tok: Any, models_dir: Path) -> set[int]:
+    """Token ids the five languages use: every token of the tuning data, the bundled KB and the fixed wording,
+    plus special, byte-fallback, digit and punctuation tokens. Cached per tokenizer under ``models/cache``.
+
+    A prompt's own tokens are added at generation time, so names and codes from a message or a new KB
+    article can still be copied.
+    """
+    import hashlib
+    import json
+
+    from copilot.config import PROJECT_DIR
+
+    texts: list[Path] = sorted((PROJECT_DIR / "models" / "tuning").rglob("*.jsonl"))
+    texts += sorted((PROJECT_DIR / "models" / "tuning").rglob("*.tsv"))
+    texts += sorted(p for p in (PROJECT_DIR / "knowledge_base").rglob("*") if p.suffix in (".md", ".csv", ".jsonl", ".txt"))
+    texts.append(PROJECT_DIR / "copilot" / "templates.py")
+    digest = hashlib.sha256(str(len(tok)).encode())
+    for p in texts:
+        digest.update(p.read_bytes())
+    cache = models_dir / "cache" / f"vocab-{digest.hexdigest()[:16]}.json"
+    if cache.is_file():
+        return set(json.loads(cache.read_text()))
+    keep: set[int] = set(int(t) for t in tok.all_special_ids)
+    for p in texts:
+        for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+            keep.update(tok(line, add_special_tokens=False).input_ids)
+            keep.update(tok(line.lower(), add_special_tokens=False).input_ids)
+    vocab = tok.get_vocab()
+    for piece, i in vocab.items():
+        core = piece.replace("\u2581", "")
+        single = len(core) == 1 and (ord(core) < 0x250 or 0x600 <= ord(core) <= 0x6FF or 0x2000 <= ord(core) <= 0x206F)
+        if (piece.startswith("<0x") and piece.endswith(">")) or not core or single or core.isdigit():
+            keep.add(int(i))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(sorted(keep)))
+    return keep
 
 
 def _eos_ids(tok: Any, model: Any) -> set[int]:
