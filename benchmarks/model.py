@@ -212,9 +212,56 @@ def run_variant(name: str, settings: Settings, args: argparse.Namespace, work: P
     return res
 
 
+def speed(settings: Settings, adapter: str, n: int) -> dict[str, Any]:
+    """Decode speed on the same held-back prompts: full vs trimmed output layer, with and without prompt lookup,
+    base and tuned, and llama.cpp on the same (base) weights."""
+    from copilot.generators import make_generator
+
+    rows = []
+    for f in sorted((TUNING / "replies").glob("*.jsonl")):
+        rows += [json.loads(x) for x in f.open(encoding="utf-8") if x.strip()]
+    rows = [r for r in rows if held_back(r["id"]) and r["answerable"]][::5][:n]
+    variants: dict[str, tuple[str, Settings]] = {}
+    for model, a in (("base", "none"), ("tuned", adapter)):
+        for vocab in ("full", "trimmed"):
+            for lookup in (0, 6):
+                name = f"{model} transformers int8, {vocab} vocabulary, lookup {'on' if lookup else 'off'}"
+                variants[name] = ("transformers", settings.replace(adapter=a, generator_vocab=vocab, generator_lookup=lookup))
+    variants["base llama.cpp Q4_K_M (same base weights)"] = ("llama.cpp", settings.replace(adapter="none"))
+    out: dict[str, Any] = {}
+    texts: dict[str, list[str]] = {}
+    for name, (backend, s) in variants.items():
+        try:
+            gen = make_generator(s, backend)
+            assert gen is not None
+            shots = int(getattr(gen, "prompt_shots", 1))
+            run_generation(gen, build_prompt("fr", [("t", "x")], "y", shots=shots), GenerationParams(max_new_tokens=2))
+        except Exception as e:  # llama.cpp not installed
+            out[name] = {"error": str(e)[:200]}
+            continue
+        first, rates, texts[name] = [], [], []
+        for r in rows:
+            rl = r["reply_language"]
+            src = [(x["title"], x["text"]) for x in r["sources"]]
+            o = run_generation(
+                gen,
+                build_prompt(rl, src, r["message"], r.get("context", ""), shots),
+                GenerationParams(max_new_tokens=80, stop=stop_strings(rl)),
+            )
+            texts[name].append(o.text)
+            first.append(o.first_token_ms)
+            if o.new_tokens > 1 and o.generation_ms > o.first_token_ms:
+                rates.append((o.new_tokens - 1) / ((o.generation_ms - o.first_token_ms) / 1000))
+        out[name] = {"n": len(rows), "first_token_p50_ms": percentile(first, 50), "decode_tok_s": mean(rates)}
+        full = name.replace("trimmed", "full")
+        if "trimmed" in name and full in texts:
+            out[name]["same_text_as_full"] = sum(a == b for a, b in zip(texts[name], texts[full])) / len(rows)
+    return out
+
+
 def report(results: dict[str, Any]) -> str:
     lines = []
-    names = list(results)
+    names = [k for k in results if not k.startswith("_")]
     held_cols = [
         "accepted",
         "language_match",
@@ -273,15 +320,34 @@ def report(results: dict[str, Any]) -> str:
             ],
         )
     )
+    sp = results.get("_speed")
+    if sp:
+        lines.append("\n### Decode speed on the same prompts (2 threads)\n")
+        lines.append(
+            table(
+                ["variant", "n", "first token p50 ms", "decode tokens/s", "same text as full vocabulary"],
+                [
+                    [
+                        k,
+                        v.get("n", 0),
+                        v.get("first_token_p50_ms", float("nan")),
+                        v.get("decode_tok_s", float("nan")),
+                        v.get("same_text_as_full", ""),
+                    ]
+                    for k, v in sp.items()
+                ],
+            )
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variants", default="base,tuned", help="base, tuned or both")
+    ap.add_argument("--variants", default="base,tuned", help="comma-separated: base, tuned, tuned-trimmed")
     ap.add_argument("--adapter", default=str(SHIPPED), help="adapter folder for the tuned variant")
     ap.add_argument("--n", type=int, default=10, help="examples per language and set")
     ap.add_argument("--summaries", type=int, default=30, help="conversations per summary set (0 = skip)")
+    ap.add_argument("--speed", type=int, default=12, help="prompts in the speed comparison (0 = skip)")
     ap.add_argument("--card", default="", help="write the tables into this model card (replaces its Metrics section)")
     args = ap.parse_args(argv)
     settings = Settings.from_env(progress=False)
@@ -289,10 +355,16 @@ def main(argv: list[str] | None = None) -> int:
     kb_index = work / "kb-index"
     index([str(ROOT / "knowledge_base")], kb_index)
     index([str(BENCH_FAQ)], work / "bank-index")
-    variants = {"base": settings.replace(adapter="none", prompt_shots=-1), "tuned": settings.replace(adapter=args.adapter)}
+    variants = {
+        "base": settings.replace(adapter="none"),
+        "tuned": settings.replace(adapter=args.adapter),
+        "tuned-trimmed": settings.replace(adapter=args.adapter, generator_vocab="trimmed"),
+    }
     results: dict[str, Any] = {}
     for name in [v.strip() for v in args.variants.split(",") if v.strip()]:
         results[name] = run_variant(name, variants[name], args, work, kb_index)
+    if args.speed:
+        results["_speed"] = speed(settings, args.adapter, args.speed)
     text = report(results)
     print(text)
     print(f"\nsaved {save('model', results)}")

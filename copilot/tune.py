@@ -247,6 +247,15 @@ def train(args: argparse.Namespace) -> int:
         history = list(state.get("history", []))
         print(f"resumed at step {step}/{total}", file=sys.stderr)
     head: Any = model.get_output_embeddings()
+    remap = None
+    if args.vocab == "trimmed":  # output layer over the kept tokens only (measured in the README; off by default)
+        from copilot.generators.hf import _kept_vocabulary
+
+        kept = sorted(_kept_vocabulary(tok, settings.models_dir) | {i for ids, _ in encoded for i in ids})
+        remap = torch.full((head.weight.shape[0],), -100, dtype=torch.long, device=device)
+        remap[torch.tensor(kept, device=device)] = torch.arange(len(kept), device=device)
+        trimmed_w = head.weight.detach()[torch.tensor(kept, device=device)]
+        head = lambda h: h @ trimmed_w.T  # noqa: E731  # frozen (tied to the embeddings, LoRA leaves it alone)
     body: Any = model.get_base_model().model
 
     def batch_loss(batch: list[tuple[list[int], int]]) -> tuple[Any, int]:
@@ -265,7 +274,8 @@ def train(args: argparse.Namespace) -> int:
                 rows.append(hidden[i, start : len(ids) - 1])
                 labels.append(x[i, start + 1 : len(ids)])
             logits = head(torch.cat(rows)).float()
-            loss = torch.nn.functional.cross_entropy(logits, torch.cat(labels))
+            target = torch.cat(labels) if remap is None else remap[torch.cat(labels)]
+            loss = torch.nn.functional.cross_entropy(logits, target)
         return loss, int(mask.sum())
 
     def held_loss() -> float:
@@ -422,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--dry-run", action="store_true", help="render and count the examples, train nothing")
     ap.add_argument("--shared-data", default=str(SHARED_DATA), help="shared datasets folder (XQuAD, tune ok, is read)")
     ap.add_argument("--no-shared", action="store_true", help="train on models/tuning only")
+    ap.add_argument("--vocab", choices=["full", "trimmed"], default="full", help="output layer over all tokens or the kept ones")
     ap.add_argument("--eval-examples", type=int, default=120, help="held-back examples scored after each epoch")
     return ap
 

@@ -216,3 +216,22 @@ def test_transformers_prompt_lookup_is_exact(base_settings: Settings) -> None:
     b = run_generation(slow, p, GenerationParams(max_new_tokens=24))
     assert a.text == b.text
     assert fast.last_stats["forward_passes"] <= slow.last_stats["forward_passes"]  # type: ignore[attr-defined]
+
+
+def test_transformers_trimmed_vocabulary(base_settings: Settings) -> None:
+    """The trimmed output layer (tokens of the five languages + the prompt's own) gives the same greedy text on a
+    grounded prompt, and can still copy a token that only the prompt contains."""
+    from copilot.generators.hf import _kept_vocabulary
+
+    rare = "Zqxwvjk-77"  # a made-up code: its pieces are unlikely to be in the kept vocabulary
+    text = f"Source [1]: Le code de suivi est {rare}. La livraison coûte 25 MAD.\nRéponse: Votre code de suivi est"
+    p = Prompt(system="", user=text, prefix="")
+    full = make_generator(base_settings.replace(generator_quantize="none"), "transformers")
+    trimmed = make_generator(base_settings.replace(generator_quantize="none", generator_vocab="trimmed"), "transformers")
+    assert full is not None and trimmed is not None
+    a = run_generation(full, p, GenerationParams(max_new_tokens=12))
+    b = run_generation(trimmed, p, GenerationParams(max_new_tokens=12))
+    assert a.text == b.text and rare in b.text
+    kept = _kept_vocabulary(trimmed._tok, base_settings.models_dir)  # type: ignore[attr-defined]
+    assert 5_000 < len(kept) < 60_000  # a small fraction of the 262k vocabulary
+    assert trimmed.model_id.endswith("-trimmed")

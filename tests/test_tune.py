@@ -8,7 +8,7 @@ from pathlib import Path
 from copilot.reply import build_prompt, stop_strings
 from copilot.rewrite import rewrite_prompt
 from copilot.summarize import summary_prompt
-from copilot.tune import held_back, load_examples, split
+from copilot.tune import _batches, held_back, load_examples, split, xquad_examples
 
 
 def _write(d: Path, folder: str, row: dict[str, object]) -> None:
@@ -66,3 +66,44 @@ def test_examples_render_like_the_runtime(tmp_path: Path) -> None:
 def test_the_shipped_tuning_data_renders(tmp_path: Path) -> None:
     examples = load_examples()
     assert all(e.prompt and e.target.strip() for e in examples)
+
+
+def test_xquad_examples_copy_the_answer_sentence_and_hold_back_eval_paragraphs(tmp_path: Path) -> None:
+    folder = tmp_path / "xquad"
+    folder.mkdir()
+    paras = [
+        {"pid": 5, "lang": "en", "title": "Port", "context": "The port opened in 1901. It has four docks."},
+        {
+            "pid": 61,
+            "lang": "en",
+            "title": "Port",
+            "context": "The harbour has 12 cranes. Ferries leave at 9 am. The museum is closed on Mondays.",
+        },
+        {"pid": 62, "lang": "en", "title": "Port", "context": "The lighthouse is 40 metres tall. It was painted red."},
+    ]
+    qs = [
+        {"qid": "a1", "lang": "en", "question": "When did the port open?", "pid": 5, "answers": ["1901"]},
+        {"qid": "a2", "lang": "en", "question": "How many cranes are there?", "pid": 61, "answers": ["12"]},
+        {"qid": "a3", "lang": "en", "question": "How tall is the lighthouse?", "pid": 62, "answers": ["40 metres"]},
+    ]
+    (folder / "paragraphs.jsonl").write_text("\n".join(json.dumps(p) for p in paras))
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in qs))
+    ex = xquad_examples(tmp_path, seed=1)
+    assert {e.id for e in ex} <= {"xq-a2", "xq-a3"}  # paragraph 5 is evaluation data, never tuned on
+    for e in ex:
+        assert e.prompt.endswith("Hello, ") and e.prompt.count("Source [1]") == 1
+        if e.target.startswith("unfortunately"):
+            assert "[1]" not in e.target
+        else:
+            assert e.target.endswith("[1].\n") and any(a in e.target for q in qs for a in q["answers"])
+
+
+def test_batches_are_seeded_and_group_similar_lengths() -> None:
+    import random
+
+    items = [([0] * n, 1) for n in range(1, 200)]
+    a = list(_batches(items, 4, random.Random(3)))
+    b = list(_batches(items, 4, random.Random(3)))
+    assert a == b and sorted(len(x[0]) for batch in a for x in batch) == list(range(1, 200))
+    spread = [max(len(x[0]) for x in batch) - min(len(x[0]) for x in batch) for batch in a]
+    assert sum(spread) / len(spread) < 20  # random batches would spread ~100 tokens
