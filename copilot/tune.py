@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -243,6 +244,8 @@ def train(args: argparse.Namespace) -> int:
         state = json.loads((ckpt / "state.json").read_text())
         set_peft_model_state_dict(model, load_file(str(ckpt / "adapter.safetensors")))
         opt.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=True))
+        if (ckpt / "rng.pt").is_file():  # dropout masks continue exactly where the interrupted run stopped
+            torch.set_rng_state(torch.load(ckpt / "rng.pt", weights_only=True))
         step = int(state["step"])
         history = list(state.get("history", []))
         print(f"resumed at step {step}/{total}", file=sys.stderr)
@@ -290,13 +293,14 @@ def train(args: argparse.Namespace) -> int:
         return total_loss / len(held_enc)
 
     model.train()
+    start_step = step
     t0 = time.perf_counter()
     done_tokens = 0
     for epoch in range(args.epochs):
         for b, batch in enumerate(_batches(encoded, args.batch, random.Random(args.seed + epoch))):
             if epoch * steps_per_epoch + b < step:
                 continue  # done before the interruption (batches are seeded per epoch, so this is exact)
-            if step >= total:
+            if step >= total or (args.max_steps and step >= start_step + args.max_steps):
                 break
             loss, n_tokens = batch_loss(batch)
             loss.backward()
@@ -323,6 +327,10 @@ def train(args: argparse.Namespace) -> int:
                 print(f"epoch {epoch + 1} done: held-back loss {h:.4f} ({len(held_enc)} examples)", file=sys.stderr, flush=True)
             if step % args.save_every == 0:
                 _save_checkpoint(model, opt, ckpt, step, history)
+    if step < total:  # --max-steps: a session's share of the run; the next one continues with --resume
+        _save_checkpoint(model, opt, ckpt, step, history)
+        print(f"stopped at step {step}/{total}; continue with --resume", file=sys.stderr)
+        return 0
     _save_adapter(model, out, args, train_set, held, history)
     print(f"adapter and model card written to {out}", file=sys.stderr)
     return 0
@@ -337,6 +345,7 @@ def _save_checkpoint(model: Any, opt: Any, ckpt: Path, step: int, history: list[
     tmp.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(model).items()}, str(tmp / "adapter.safetensors"))
     torch.save(opt.state_dict(), tmp / "optimizer.pt")
+    torch.save(torch.get_rng_state(), tmp / "rng.pt")
     (tmp / "state.json").write_text(json.dumps({"step": step, "history": history}))
     import shutil
 
@@ -354,12 +363,22 @@ def _save_adapter(
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
+    config = out / "adapter_config.json"  # no machine-specific path in the shipped files
+    cfg = json.loads(config.read_text(encoding="utf-8"))
+    cfg["base_model_name_or_path"] = args.model
+    config.write_text(json.dumps(cfg, indent=2, sort_keys=True), encoding="utf-8")
     kinds: dict[str, int] = {}
     for e in train_set:
         k = "xquad" if e.id.startswith("xq-") else e.kind
         kinds[k] = kinds.get(k, 0) + 1
+
+    def portable(v: Any) -> Any:
+        if isinstance(v, str) and v.startswith(str(PROJECT_DIR.parent)):
+            return Path(os.path.relpath(v, PROJECT_DIR)).as_posix()
+        return v
+
     meta = {
-        **{k: v for k, v in vars(args).items() if k != "func"},
+        **{k: portable(v) for k, v in vars(args).items() if k not in ("func", "max_steps", "resume")},
         "train_examples": len(train_set),
         "train_by_kind": kinds,
         "held_back_examples": len(held),
@@ -429,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--save-every", type=int, default=50)
     ap.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps this run (checkpointed; then --resume)")
     ap.add_argument("--dry-run", action="store_true", help="render and count the examples, train nothing")
     ap.add_argument("--shared-data", default=str(SHARED_DATA), help="shared datasets folder (XQuAD, tune ok, is read)")
     ap.add_argument("--no-shared", action="store_true", help="train on models/tuning only")

@@ -13,6 +13,36 @@ from copilot.generators import make_generator
 from copilot.models import MANIFEST, converted_folder, resolve_model
 
 
+def tiny_gemma(folder: Path, chat_template: str = "") -> Path:
+    """A tiny random Gemma-3 model with the embedded model's tokenizer (for fast tests of the real code paths)."""
+    import torch
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    from copilot.models import default_gguf
+
+    root = Path(__file__).resolve().parent.parent / "models"
+    base = Settings.from_env(models_dir=root, progress=False)
+    default_gguf(base)
+    tok = AutoTokenizer.from_pretrained(str(converted_folder(base, root / "cache" / "gemma-3-270m-q4_k_m.gguf", "gemma-3-270m")))
+    if chat_template:
+        tok.chat_template = chat_template
+    cfg = Gemma3TextConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        sliding_window=64,
+        max_position_embeddings=512,
+    )
+    torch.manual_seed(0)
+    Gemma3ForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
 def _settings(tmp_path: Path, model: str) -> Settings:
     return Settings.from_env(models_dir=tmp_path / "models", model=model, progress=False)
 
@@ -54,33 +84,12 @@ def test_unknown_backend_is_a_user_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_users_instruction_tuned_folder_uses_its_chat_template(tmp_path: Path) -> None:
     """A tiny random Gemma-3 model with a chat template, placed under models/, drafts through the same backend."""
-    import torch
-    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
-
     from copilot.generators import GenerationParams, Prompt, run_generation
-    from copilot.models import default_gguf
 
-    root = Path(__file__).resolve().parent.parent / "models"
-    base = Settings.from_env(models_dir=root, progress=False)
-    default_gguf(base)
-    tok_dir = converted_folder(base, root / "cache" / "gemma-3-270m-q4_k_m.gguf", "gemma-3-270m")
-    tok = AutoTokenizer.from_pretrained(str(tok_dir))
-    tok.chat_template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}<assistant>"
-    cfg = Gemma3TextConfig(
-        vocab_size=len(tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=32,
-        sliding_window=64,
-        max_position_embeddings=512,
+    tiny_gemma(
+        tmp_path / "models" / "tiny-chat",
+        chat_template="{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}<assistant>",
     )
-    torch.manual_seed(0)
-    folder = tmp_path / "models" / "tiny-chat"
-    Gemma3ForCausalLM(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
     gen = make_generator(_settings(tmp_path, "tiny-chat").replace(generator_quantize="none"), "transformers")
     assert gen is not None
     prompt = Prompt(system="rules", user="question", prefix="Bonjour, ")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from copilot.reply import build_prompt, stop_strings
 from copilot.rewrite import rewrite_prompt
 from copilot.summarize import summary_prompt
@@ -107,3 +109,49 @@ def test_batches_are_seeded_and_group_similar_lengths() -> None:
     assert a == b and sorted(len(x[0]) for batch in a for x in batch) == list(range(1, 200))
     spread = [max(len(x[0]) for x in batch) - min(len(x[0]) for x in batch) for batch in a]
     assert sum(spread) / len(spread) < 20  # random batches would spread ~100 tokens
+
+
+@pytest.mark.slow
+def test_tuning_is_seeded_and_an_interrupted_run_resumes_to_the_same_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs with the same seed give the same adapter; a run stopped after 2 steps and resumed gives it too."""
+    import torch
+    from safetensors.torch import load_file
+
+    from copilot.tune import main
+    from tests.test_models import tiny_gemma
+
+    tiny_gemma(tmp_path / "models" / "tiny")
+    monkeypatch.setenv("COPILOT_MODELS_DIR", str(tmp_path / "models"))
+    data = tmp_path / "data"
+    for i in range(1, 13):
+        _write(
+            data,
+            "replies",
+            {
+                "id": f"r-{i:04d}",
+                "language": "fr",
+                "reply_language": "fr",
+                "sources": [
+                    {"title": "Frais", "text": f"La livraison coûte {20 + i} MAD. Le retrait en point relais est gratuit."}
+                ],
+                "message": "Combien coûte la livraison ?",
+                "context": "",
+                "answerable": True,
+                "answer": f"la livraison coûte {20 + i} MAD [1].",
+            },
+        )
+    common = ["--data", str(data), "--model", "tiny", "--no-shared", "--epochs", "2", "--batch", "4", "--rank", "4"]
+    common += ["--save-every", "1", "--eval-examples", "2", "--log-every", "1"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main([*common, "--out", str(a)]) == 0
+    assert main([*common, "--out", str(b), "--max-steps", "2"]) == 0
+    assert not (b / "adapter_model.safetensors").exists() and (b / "checkpoint" / "state.json").is_file()
+    assert main([*common, "--out", str(b), "--resume"]) == 0
+    wa, wb = load_file(str(a / "adapter_model.safetensors")), load_file(str(b / "adapter_model.safetensors"))
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    meta = json.loads((a / "training.json").read_text())
+    assert meta["train_examples"] == 11 and len(meta["history"]) == 2  # r-0010 is held back
+    assert "Gemma Terms of Use" in (a / "README.md").read_text()
+    assert json.loads((a / "adapter_config.json").read_text())["base_model_name_or_path"] == "tiny"
