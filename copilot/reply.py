@@ -416,6 +416,8 @@ def validate_generated(
     max_chars: int = 1200,
     must_cite: bool = True,
     min_grounding: float = 0.0,
+    best_sentence: str = "",
+    min_agreement: float = 0.0,
 ) -> Validation:
     """Check a generated reply: citations, language, facts, length, leftovers of the prompt.
 
@@ -428,6 +430,9 @@ def validate_generated(
         max_chars: Length bound.
         must_cite: Require at least one valid citation.
         min_grounding: Minimum share of the reply's content words found in ``allowed`` (see :func:`grounding`).
+        best_sentence: The source sentence the retriever's sentence ranker scores highest for the message.
+        min_agreement: Minimum share of the reply's content words found in ``best_sentence``: a 270M model often
+            copies a neighbouring sentence of the right passage (the wrong fact); the extractive draft is safer then.
     """
     reasons: list[str] = []
     fixed, cited, dropped = repair_citations(text, n_sources)
@@ -460,6 +465,10 @@ def validate_generated(
         share = grounding(body, allowed, language)
         if share < min_grounding:
             reasons.append(f"wanders from the source ({share:.2f} of its words are in it)")
+    if min_agreement > 0 and best_sentence and len(body) >= 20 and not says_not_in_kb(fixed):
+        share = grounding(body, [best_sentence], language)
+        if share < min_agreement:
+            reasons.append(f"answers from another sentence than the best-matching one ({share:.2f} overlap)")
     return Validation(ok=not reasons, text=fixed, cited=tuple(cited), reasons=tuple(reasons))
 
 
@@ -532,6 +541,11 @@ class Drafter:
 
     def best_sentences(self, query: str, hit: Hit, k: int) -> list[str]:
         """The article's sentences most similar to the query (dense + lexical), in article order."""
+        sentences, scores = self.scored_sentences(query, hit)
+        return pick_sentences(scores, sentences, k) if scores else sentences
+
+    def scored_sentences(self, query: str, hit: Hit) -> tuple[list[str], list[float]]:
+        """The article's sentences and their similarity to the query (empty scores: no sentence split)."""
         from copilot.retrieve import plan_query
         from copilot.textnorm import tokens
 
@@ -542,7 +556,7 @@ class Drafter:
         pairs = [p for p in pairs if not (p[1] in seen or seen.add(p[1]))]  # type: ignore[func-returns-value]
         sentences = [p[1] for p in pairs]
         if not sentences:
-            return [sanitize(hit.chunk.text)[:400]]
+            return [sanitize(hit.chunk.text)[:400]], []
         plan = plan_query(query)
         embedder = self.retriever.embedder
         import numpy as np
@@ -557,7 +571,7 @@ class Drafter:
         in_chunk = np.array([0.05 if s[:40] in matched else 0.0 for s in sentences])
         short = np.array([-0.08 if len(s) < 40 else 0.0 for s in sentences])
         scores = (dense + 0.3 * lex + pos + in_chunk + short).tolist()
-        return pick_sentences(scores, sentences, k)
+        return sentences, scores
 
     def draft(
         self,
@@ -619,7 +633,10 @@ class Drafter:
                 f"the best article ({sources[0].article_id}) has no {rlang} version; its text is in {sources[0].language}"
             )
         t1 = time.perf_counter()
-        picked = [self.best_sentences(message, s, self.settings.extractive_sentences) for s in sources]
+        ranked = [self.scored_sentences(message, s) for s in sources]
+        picked = [pick_sentences(sc, se, self.settings.extractive_sentences) if sc else se for se, sc in ranked]
+        best_se, best_sc = ranked[0]
+        top_sentence = best_se[max(range(len(best_sc)), key=best_sc.__getitem__)] if best_sc else ""
         extractive = extractive_reply(rlang, picked[0], 1)
         citations = [
             Citation(
@@ -671,10 +688,15 @@ class Drafter:
             detect=detect_language,
             max_chars=self.settings.max_reply_chars,
             min_grounding=self.settings.min_grounding,
+            best_sentence=top_sentence,
+            min_agreement=self.settings.min_agreement,
         )
         draft.generated_reply = check.text
         benign = all(r == "no valid citation" or r.startswith("wanders") for r in check.reasons)
-        if self.settings.model_no_match and benign and says_not_in_kb(gen.text):
+        if benign and says_not_in_kb(gen.text) and not self.settings.model_no_match:
+            draft.rejected = list(check.reasons)
+            draft.warnings.append("the model found no answer to this question in the best passage: check the draft")
+        elif self.settings.model_no_match and benign and says_not_in_kb(gen.text):
             # The model read the passage and found no answer: say so rather than send the passage's nearest
             # sentences; the retrieval-first draft stays available to the agent as the alternative.
             draft.reply = with_closing(check.text, rlang)

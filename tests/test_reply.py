@@ -337,13 +337,27 @@ def test_model_judged_no_answer_becomes_a_holding_reply(small_kb: Path, tmp_path
     holding = (
         "je n'ai pas cette information dans notre centre d'aide ; je vérifie auprès du service concerné et je reviens vers vous."
     )
-    cp, _ = _copilot(small_kb, tmp_path, [holding])
+    cp, _ = _copilot(small_kb, tmp_path, [holding], model_no_match=True)
     d = cp.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
     assert d.no_match and d.path == "generated" and d.citations == [] and "[1]" not in d.reply
     assert "centre d'aide" in d.reply and "[1]" in d.extractive_reply  # the passage-based draft stays available
-    off, _ = _copilot(small_kb, tmp_path / "off", [holding], model_no_match=False)
-    d2 = off.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
-    assert not d2.no_match and d2.path == "extractive"
+    default, _ = _copilot(small_kb, tmp_path / "default", [holding])  # default: a warning on the extractive draft
+    d2 = default.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
+    assert not d2.no_match and d2.path == "extractive" and any("found no answer" in w for w in d2.warnings)
+
+
+def test_reply_copying_a_neighbouring_sentence_falls_back(small_kb: Path, tmp_path: Path) -> None:
+    src = "Vous pouvez retourner un produit sous 14 jours, gratuitement, depuis votre espace client."
+    v = validate_generated(
+        "Bonjour, le remboursement arrive sous 10 jours sur votre carte bancaire [1].",
+        language="fr",
+        n_sources=1,
+        allowed=[src, "Le remboursement arrive sous 10 jours sur votre carte bancaire."],
+        detect=detect_language,
+        best_sentence=src,
+        min_agreement=0.5,
+    )
+    assert not v.ok and any("best-matching" in r for r in v.reasons)
 
 
 def test_tuned_generator_gets_the_zero_shot_prompt(small_kb: Path, tmp_path: Path) -> None:
