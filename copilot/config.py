@@ -71,9 +71,9 @@ class Settings:
     generator_quantize: str = "int8"
     #: transformers backend: prompt-lookup draft length (tokens proposed from the sources per step; 0 disables).
     generator_lookup: int = 6
-    #: transformers backend: ``full`` output layer (262k tokens) or ``trimmed`` to the tokens the five languages use
-    #: (plus the prompt's own tokens), see README "vocabulary trimming".
-    generator_vocab: str = "full"
+    #: transformers backend: ``trimmed`` output layer (the ~21k tokens of the five languages' KB and tuning text, plus
+    #: every token of the prompt: measured +41% decode speed, same text on 16/16 tuned drafts) or ``full`` (262k).
+    generator_vocab: str = "trimmed"
     #: Prompt budget in tokens (longer prompts keep their start and end).
     max_prompt_tokens: int = 1536
     #: Upper bound on tokens generated for one reply.
