@@ -38,3 +38,10 @@ def test_adapter_setting_resolves_the_shipped_adapter(tmp_path: Path) -> None:
     assert Settings.from_env({"COPILOT_ADAPTER": "none"}, models_dir=tmp_path).adapter_path() is None
     assert Settings.from_env({}, models_dir=tmp_path, model="other.gguf").adapter_path() is None  # auto = embedded only
     assert Settings.from_env({}, models_dir=tmp_path, adapter="adapters/copilot-lora").adapter_path() == shipped
+
+
+def test_vocabulary_trimming_is_automatic_for_the_embedded_model_only() -> None:
+    assert Settings.from_env({}).trimmed_vocab()
+    assert not Settings.from_env({}, model="my-llm").trimmed_vocab()
+    assert Settings.from_env({"COPILOT_GENERATOR_VOCAB": "trimmed"}, model="my-llm").trimmed_vocab()
+    assert not Settings.from_env({"COPILOT_GENERATOR_VOCAB": "full"}).trimmed_vocab()

@@ -57,7 +57,7 @@ class TransformersGenerator:
         q = "-int8" if self.settings.generator_quantize == "int8" else ""
         adapter = self.settings.adapter_path()
         a = f"+{adapter.name}" if adapter else ""
-        t = "-trimmed" if self.settings.generator_vocab == "trimmed" else ""
+        t = "-trimmed" if self.settings.trimmed_vocab() else ""
         return f"transformers:{name}{a}{q}{t}"
 
     @property
@@ -88,7 +88,7 @@ class TransformersGenerator:
                 model = _merge_adapter(model, adapter)
             head = model.get_output_embeddings()
             self._keep = None
-            if self.settings.generator_vocab == "trimmed":
+            if self.settings.trimmed_vocab():
                 import torch
 
                 keep = torch.tensor(sorted(_kept_vocabulary(tok, self.settings.models_dir)), dtype=torch.long)
