@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,11 @@ def save(name: str, data: Any) -> Path:
 
 def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
+
+
+def decode_rates(timings: Iterable[tuple[float, float, float]]) -> list[float]:
+    """Tokens/s after the first token, from (new_tokens, first_token_ms, generation_ms) of each generation."""
+    return [(n - 1) / ((total - first) / 1000) for n, first, total in timings if n > 1 and total > first]
 
 
 def free_port() -> int:

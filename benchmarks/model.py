@@ -34,14 +34,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import DATA, ROOT, mean, percentile, save, table
+from benchmarks._common import DATA, ROOT, decode_rates, mean, percentile, save, table
 from benchmarks.replies import index, run_sample, run_xquad, score, summarise
 from benchmarks.retrieval import BENCH_FAQ, LANGS, OOS, romanize
 from benchmarks.summaries import TWEETSUMM_HELD_OUT, load
 from copilot.config import Settings
 from copilot.generators import GenerationParams, run_generation
 from copilot.lang import detect_language
-from copilot.reply import _content, build_prompt, says_not_in_kb, stop_strings, unsupported_facts, validate_generated
+from copilot.reply import _content, build_prompt, reply_shots, says_not_in_kb, stop_strings, unsupported_facts, validate_generated
 from copilot.service import Copilot
 from copilot.templates import ACCEPTED
 from copilot.textnorm import tokens
@@ -66,19 +66,28 @@ def rouge_l(pred: str, refs: Sequence[str]) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- held-back split
-def held_back_replies(cp: Copilot, n: int) -> dict[str, list[dict[str, Any]]]:
-    gen = cp.generator()
-    assert gen is not None
-    shots = int(getattr(gen, "prompt_shots", 1))
+def held_back_rows() -> list[dict[str, Any]]:
+    """The held-back reply examples of the tuning data (never trained on)."""
     rows = []
     for f in sorted((TUNING / "replies").glob("*.jsonl")):
         rows += [json.loads(x) for x in f.open(encoding="utf-8") if x.strip()]
+    return [r for r in rows if held_back(r["id"])]
+
+
+def _sources(row: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(s["title"], s["text"]) for s in row["sources"]]
+
+
+def held_back_replies(cp: Copilot, n: int) -> dict[str, list[dict[str, Any]]]:
+    gen = cp.generator()
+    assert gen is not None
+    shots = reply_shots(gen, cp.settings)
     per: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        if not held_back(r["id"]) or len(per[r["language"]]) >= n:
+    for r in held_back_rows():
+        if len(per[r["language"]]) >= n:
             continue
         rlang = r["reply_language"]
-        src = [(s["title"], s["text"]) for s in r["sources"]]
+        src = _sources(r)
         prompt = build_prompt(rlang, src, r["message"], r.get("context", ""), shots)
         out = run_generation(gen, prompt, GenerationParams(max_new_tokens=cp.settings.max_new_tokens, stop=stop_strings(rlang)))
         allowed = [t for pair in src for t in pair] + [r["message"], r.get("context", "")]
@@ -198,11 +207,7 @@ def run_variant(name: str, settings: Settings, args: argparse.Namespace, work: P
     res["pipeline_in_scope_generated"] = sum(r["path"] == "generated" for r in in_scope) / max(1, len(in_scope))
     raw = [r for v in held.values() for r in v]
     res["invented_entities_raw"] = sum(r["invented"] for r in raw) / max(1, len(raw))
-    rates = [
-        (r["new_tokens"] - 1) / ((r["generation_ms"] - r["first_token_ms"]) / 1000)
-        for r in raw
-        if r["new_tokens"] > 1 and r["generation_ms"] > r["first_token_ms"]
-    ]
+    rates = decode_rates((r["new_tokens"], r["first_token_ms"], r["generation_ms"]) for r in raw)
     res["decode_tok_s"] = mean(rates)
     res["first_token_p50_ms"] = percentile([r["first_token_ms"] for r in every if r["new_tokens"]], 50)
     if args.summaries and (DATA / "tweetsumm").exists():
@@ -217,10 +222,7 @@ def speed(settings: Settings, adapter: str, n: int) -> dict[str, Any]:
     base and tuned, and llama.cpp on the same (base) weights."""
     from copilot.generators import make_generator
 
-    rows = []
-    for f in sorted((TUNING / "replies").glob("*.jsonl")):
-        rows += [json.loads(x) for x in f.open(encoding="utf-8") if x.strip()]
-    rows = [r for r in rows if held_back(r["id"]) and r["answerable"]][::5][:n]
+    rows = [r for r in held_back_rows() if r["answerable"]][::5][:n]
     variants: dict[str, tuple[str, Settings]] = {}
     for model, a in (("base", "none"), ("tuned", adapter)):
         for vocab in ("full", "trimmed"):
@@ -234,29 +236,40 @@ def speed(settings: Settings, adapter: str, n: int) -> dict[str, Any]:
         try:
             gen = make_generator(s, backend)
             assert gen is not None
-            shots = int(getattr(gen, "prompt_shots", 1))
+            shots = reply_shots(gen, s)
             run_generation(gen, build_prompt("fr", [("t", "x")], "y", shots=shots), GenerationParams(max_new_tokens=2))
         except Exception as e:  # llama.cpp not installed
             out[name] = {"error": str(e)[:200]}
             continue
-        first, rates, texts[name] = [], [], []
-        for r in rows:
-            rl = r["reply_language"]
-            src = [(x["title"], x["text"]) for x in r["sources"]]
-            o = run_generation(
+        outs = [
+            run_generation(
                 gen,
-                build_prompt(rl, src, r["message"], r.get("context", ""), shots),
-                GenerationParams(max_new_tokens=80, stop=stop_strings(rl)),
+                build_prompt(r["reply_language"], _sources(r), r["message"], r.get("context", ""), shots),
+                GenerationParams(max_new_tokens=80, stop=stop_strings(r["reply_language"])),
             )
-            texts[name].append(o.text)
-            first.append(o.first_token_ms)
-            if o.new_tokens > 1 and o.generation_ms > o.first_token_ms:
-                rates.append((o.new_tokens - 1) / ((o.generation_ms - o.first_token_ms) / 1000))
-        out[name] = {"n": len(rows), "first_token_p50_ms": percentile(first, 50), "decode_tok_s": mean(rates)}
+            for r in rows
+        ]
+        texts[name] = [o.text for o in outs]
+        out[name] = {
+            "n": len(rows),
+            "first_token_p50_ms": percentile([o.first_token_ms for o in outs], 50),
+            "decode_tok_s": mean(decode_rates((o.new_tokens, o.first_token_ms, o.generation_ms) for o in outs)),
+        }
         full = name.replace("trimmed", "full")
         if "trimmed" in name and full in texts:
             out[name]["same_text_as_full"] = sum(a == b for a, b in zip(texts[name], texts[full])) / len(rows)
     return out
+
+
+def _per_set_table(results: dict[str, Any], names: list[str], part: str, first: str, cols: list[str]) -> str:
+    """One row per (set or language, model variant) of ``results[variant][part]``."""
+    rows = []
+    for key in results[names[0]][part]:
+        for v in names:
+            m = results[v][part].get(key)
+            if m:
+                rows.append([key, v, m["n"], *[m[c] for c in cols]])
+    return table([first, "model", "n", *cols], rows)
 
 
 def report(results: dict[str, Any]) -> str:
@@ -273,13 +286,7 @@ def report(results: dict[str, Any]) -> str:
         "answerable_refused",
     ]
     lines.append("### Held-back tuning examples (raw generation, before any fallback)\n")
-    rows = []
-    for lang in results[names[0]]["held_back"]:
-        for v in names:
-            h = results[v]["held_back"].get(lang)
-            if h:
-                rows.append([lang, v, h["n"], *[h[c] for c in held_cols]])
-    lines.append(table(["language", "model", "n", *held_cols], rows))
+    lines.append(_per_set_table(results, names, "held_back", "language", held_cols))
     cols = [
         "language_match",
         "citations_valid",
@@ -291,13 +298,7 @@ def report(results: dict[str, Any]) -> str:
         "generated_share",
     ]
     lines.append("\n### Through the reply pipeline (final drafts; generated_share = validator accepted the model's text)\n")
-    rows = []
-    for lang in results[names[0]]["pipeline"]:
-        for v in names:
-            p = results[v]["pipeline"].get(lang)
-            if p:
-                rows.append([lang, v, p["n"], *[p[c] for c in cols]])
-    lines.append(table(["set", "model", "n", *cols], rows))
+    lines.append(_per_set_table(results, names, "pipeline", "set", cols))
     lines.append("\n### Summaries (English reference summaries; ROUGE-L best over references)\n")
     rows = []
     for v in names:

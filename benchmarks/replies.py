@@ -26,7 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import DATA, ROOT, mean, percentile, save, table
+from benchmarks._common import DATA, ROOT, decode_rates, mean, percentile, save, table
 from copilot import cli
 from copilot.config import Settings
 from copilot.lang import detect_language
@@ -91,11 +91,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     answerable = [r for r in rows if r["right_article"] is not None]
     oos = [r for r in rows if r["right_article"] is None and r["answer_in_reply"] is None and r.get("oos")]
     gen = [r for r in rows if r["new_tokens"]]
-    decode = [
-        (r["new_tokens"] - 1) / ((r["generation_ms"] - r["first_token_ms"]) / 1000)
-        for r in gen
-        if r["new_tokens"] > 1 and r["generation_ms"] > r["first_token_ms"]
-    ]
+    decode = decode_rates((r["new_tokens"], r["first_token_ms"], r["generation_ms"]) for r in gen)
     reasons: dict[str, int] = defaultdict(int)
     for r in rows:
         for x in r["rejected"]:
@@ -190,15 +186,14 @@ def speed_variants(settings: Settings, kb_index: Path, n: int) -> dict[str, Any]
         except Exception as e:  # llama.cpp not installed
             out[name] = {"error": str(e)[:200]}
             continue
-        first, rates, toks = [], [], 0
-        for m in msgs:
-            d = cp.draft_reply(m)
-            t = d.timings
-            first.append(t["first_token_ms"])
-            if t["new_tokens"] > 1 and t["generation_ms"] > t["first_token_ms"]:
-                rates.append((t["new_tokens"] - 1) / ((t["generation_ms"] - t["first_token_ms"]) / 1000))
-            toks += int(t["new_tokens"])
-        out[name] = {"n": len(msgs), "first_token_p50_ms": percentile(first, 50), "decode_tok_s": mean(rates), "tokens": toks}
+        timings = [cp.draft_reply(m).timings for m in msgs]
+        rates = decode_rates((t["new_tokens"], t["first_token_ms"], t["generation_ms"]) for t in timings)
+        out[name] = {
+            "n": len(msgs),
+            "first_token_p50_ms": percentile([t["first_token_ms"] for t in timings], 50),
+            "decode_tok_s": mean(rates),
+            "tokens": sum(int(t["new_tokens"]) for t in timings),
+        }
     return out
 
 

@@ -285,6 +285,14 @@ def build_prompt(language: str, sources: Sequence[tuple[str, str]], message: str
     return Prompt(system=w.task, user="\n\n###\n\n".join(blocks), prefix=w.greeting + " ")
 
 
+def reply_shots(generator: object, settings: Settings) -> int:
+    """Worked examples the reply prompt shows: ``settings.prompt_shots``, or what the generator says it needs
+    (none for the tuned embedded model, one for any other model)."""
+    if settings.prompt_shots >= 0:
+        return settings.prompt_shots
+    return int(getattr(generator, "prompt_shots", 1))
+
+
 def one_line(text: str) -> str:
     """Sanitised text on a single line (customer text cannot fake the prompt's structure)."""
     return " ".join(sanitize(text).split())
@@ -671,10 +679,13 @@ class Drafter:
             if on_text is not None:
                 on_text(extractive)
             return draft
-        shots = self.settings.prompt_shots
-        if shots < 0:
-            shots = int(getattr(self.generator, "prompt_shots", 1))
-        prompt = build_prompt(rlang, [(s.title, " ".join(p)) for s, p in zip(sources, picked)], message, context, shots)
+        prompt = build_prompt(
+            rlang,
+            [(s.title, " ".join(p)) for s, p in zip(sources, picked)],
+            message,
+            context,
+            reply_shots(self.generator, self.settings),
+        )
         params = GenerationParams(max_new_tokens=self.settings.max_new_tokens, stop=stop_strings(rlang))
         gen: Generation = run_generation(self.generator, prompt, params, on_text)
         timings.update(first_token_ms=gen.first_token_ms, generation_ms=gen.generation_ms, new_tokens=gen.new_tokens)
@@ -693,10 +704,11 @@ class Drafter:
         )
         draft.generated_reply = check.text
         benign = all(r == "no valid citation" or r.startswith("wanders") for r in check.reasons)
-        if benign and says_not_in_kb(gen.text) and not self.settings.model_no_match:
+        refused = benign and says_not_in_kb(gen.text)
+        if refused and not self.settings.model_no_match:
             draft.rejected = list(check.reasons)
             draft.warnings.append("the model found no answer to this question in the best passage: check the draft")
-        elif self.settings.model_no_match and benign and says_not_in_kb(gen.text):
+        elif refused:
             # The model read the passage and found no answer: say so rather than send the passage's nearest
             # sentences; the retrieval-first draft stays available to the agent as the alternative.
             draft.reply = with_closing(check.text, rlang)

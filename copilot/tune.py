@@ -288,7 +288,8 @@ def train(args: argparse.Namespace) -> int:
         total_loss = 0.0
         with torch.no_grad():
             for i in range(0, len(held_enc), args.batch):
-                total_loss += float(batch_loss(held_enc[i : i + args.batch])[0]) * len(held_enc[i : i + args.batch])
+                part = held_enc[i : i + args.batch]
+                total_loss += float(batch_loss(part)[0]) * len(part)
         model.train()
         return total_loss / len(held_enc)
 
