@@ -83,6 +83,10 @@ class Settings:
     reply_sources: int = 1
     #: Sentences taken from the best passage for the retrieval-first (extractive) draft.
     extractive_sentences: int = 3
+    #: Sentences of the best passage shown to the generator (0: the same as ``extractive_sentences``).
+    prompt_sentences: int = 0
+    #: Order of those sentences in the prompt: ``article`` (as written) or ``score`` (the ranker's best first).
+    prompt_order: str = "article"
     #: A generated reply must take at least this share of its content words from the source and the message.
     min_grounding: float = 0.6
     #: A generated reply must take at least this share of its content words from the source sentence that the

@@ -234,6 +234,15 @@ def pick_sentences(scores: Sequence[float], sentences: Sequence[str], k: int, ma
     return [sentences[i] for i in sorted(chosen)]
 
 
+def prompt_view(scores: Sequence[float], sentences: Sequence[str], k: int, order: str = "article") -> list[str]:
+    """The sentences of a passage the generator sees: the ``k`` best, as written (``article``) or best first (``score``)."""
+    chosen = pick_sentences(scores, sentences, k)
+    if order == "score":
+        rank = {s: -scores[i] for i, s in enumerate(sentences)}
+        chosen = sorted(chosen, key=lambda s: rank.get(s, 0.0))
+    return chosen
+
+
 def extractive_reply(language: str, sentences: Sequence[str], n: int = 1) -> str:
     """Greeting, lead-in, the chosen sentences cited ``[n]``, closing."""
     w = wording(language)
@@ -679,9 +688,11 @@ class Drafter:
             if on_text is not None:
                 on_text(extractive)
             return draft
+        k = self.settings.prompt_sentences or self.settings.extractive_sentences
+        shown = [prompt_view(sc, se, k, self.settings.prompt_order) if sc else se for se, sc in ranked]
         prompt = build_prompt(
             rlang,
-            [(s.title, " ".join(p)) for s, p in zip(sources, picked)],
+            [(s.title, " ".join(p)) for s, p in zip(sources, shown)],
             message,
             context,
             reply_shots(self.generator, self.settings),

@@ -187,11 +187,97 @@ def _batches(items: list[Any], size: int, rng: random.Random) -> Iterator[list[A
         yield [items[j] for j in b]
 
 
+def _kinds(items: list[Example]) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for e in items:
+        k = "xquad" if e.id.startswith("xq-") else e.kind
+        kinds[k] = kinds.get(k, 0) + 1
+    return kinds
+
+
+def _examples(args: argparse.Namespace) -> tuple[list[Example], list[Example]]:
+    """(train, held back) rendered examples, as ``args`` ask."""
+    examples = load_examples(Path(args.data))
+    extra = [] if args.no_shared else xquad_examples(Path(args.shared_data))
+    if not args.no_shared:
+        print(f"{len(extra)} XQuAD examples (tune ok) from {args.shared_data}", file=sys.stderr)
+    train_set, held = split(examples + extra)
+    if args.limit:
+        train_set = train_set[: args.limit]
+    return train_set, held
+
+
+def _encode(tok: Any, items: list[Example], max_len: int) -> list[tuple[list[int], int]]:
+    """(prompt + answer token ids, answer length) per example; long prompts lose their start."""
+    rows = []
+    for e in items:
+        p_ids = tok(e.prompt, add_special_tokens=True).input_ids
+        t_ids = tok(e.target, add_special_tokens=False).input_ids
+        ids = (p_ids + t_ids)[-max_len:]
+        rows.append((ids, min(len(t_ids), len(ids) - 1)))
+    return rows
+
+
+def _kept(tok: Any, settings: Settings, rows: list[tuple[list[int], int]]) -> list[int]:
+    """The trimmed output vocabulary of a tuning run: the runtime's kept tokens, every token of the examples and
+    the special tokens 0-3 (pad, eos, bos, unk keep their ids)."""
+    from copilot.generators.hf import _kept_vocabulary
+
+    return sorted(_kept_vocabulary(tok, settings.models_dir) | {i for ids, _ in rows for i in ids} | {0, 1, 2, 3})
+
+
+def write_pack(args: argparse.Namespace) -> int:
+    """Write a self-contained training pack (``--pack DIR``): the rendered, tokenized examples and the base weights
+    with the output layer trimmed to the kept tokens (the ``--vocab trimmed`` run, exactly). A machine with torch,
+    transformers and peft but without the model packages, the tokenizer or this project's data (a GPU server in a
+    closed network) then trains with ``--from-pack DIR``; the adapter it writes loads on the full model."""
+    import torch
+    from safetensors.torch import load_file, save_file
+    from transformers import AutoTokenizer
+
+    from copilot.models import resolve_model
+
+    settings = Settings.from_env(model=args.model)
+    ref = resolve_model(settings, "hf")
+    tok = AutoTokenizer.from_pretrained(str(ref.path))
+    train_set, held = _examples(args)
+    encoded, held_enc = _encode(tok, train_set, args.max_len), _encode(tok, held[: args.eval_examples], args.max_len)
+    kept = _kept(tok, settings, encoded + held_enc)
+    index = {t: n for n, t in enumerate(kept)}
+    weights = load_file(str(ref.path / "model.safetensors"))
+    emb = weights.pop("lm_head.weight", None)
+    emb = weights.pop("model.embed_tokens.weight", emb)
+    assert emb is not None, "no embedding matrix in the model"
+    weights["model.embed_tokens.weight"] = emb[torch.tensor(kept)].contiguous()
+    config = json.loads((ref.path / "config.json").read_text(encoding="utf-8"))
+    config.update(vocab_size=len(kept), pad_token_id=index[0], eos_token_id=index[1], bos_token_id=index[2], unk_token_id=index[3])
+    out = Path(args.pack)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(weights, str(out / "weights.safetensors"))
+    (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+    def remapped(rows: list[tuple[list[int], int]]) -> list[list[Any]]:
+        return [[[index[i] for i in ids], n] for ids, n in rows]
+
+    meta = {
+        "kept_tokens": len(kept),
+        "train": remapped(encoded),
+        "held": remapped(held_enc),
+        "train_by_kind": _kinds(train_set),
+        "train_examples": len(train_set),
+        "held_back_examples": len(held),
+        "rendered_with": {k: v for k, v in vars(args).items() if k in ("data", "shared_data", "no_shared", "max_len", "limit")},
+    }
+    (out / "examples.json").write_text(json.dumps(meta), encoding="utf-8")
+    print(f"pack written to {out}: {len(encoded)} training examples, {len(kept)} kept tokens", file=sys.stderr)
+    return 0
+
+
 def train(args: argparse.Namespace) -> int:
     import torch
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
     from safetensors.torch import load_file
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from copilot.models import resolve_model
 
@@ -200,10 +286,36 @@ def train(args: argparse.Namespace) -> int:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         torch.set_num_threads(settings.threads)
-    ref = resolve_model(settings, "hf")
-    tok = AutoTokenizer.from_pretrained(str(ref.path))
-    base: Any = AutoModelForCausalLM.from_pretrained(str(ref.path), dtype=torch.bfloat16)
+    print(f"training on {device}", file=sys.stderr)
+    pack = Path(args.from_pack) if args.from_pack else None
+    if pack is not None:  # a pack from --pack: vocabulary already trimmed, examples already tokenized
+        meta = json.loads((pack / "examples.json").read_text(encoding="utf-8"))
+        config = AutoConfig.from_pretrained(str(pack))
+        base: Any = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+        state = load_file(str(pack / "weights.safetensors"))
+        missing, unexpected = base.load_state_dict(state, strict=False)
+        if unexpected or any(k != "lm_head.weight" for k in missing):
+            print(f"Error: the pack does not fit its config ({(missing + unexpected)[:3]})", file=sys.stderr)
+            return 1
+        base.tie_weights()
+        encoded = [(list(ids), int(n)) for ids, n in meta["train"]]
+        held_enc = [(list(ids), int(n)) for ids, n in meta["held"]]
+        kinds, n_train, n_held = meta["train_by_kind"], int(meta["train_examples"]), int(meta["held_back_examples"])
+        args.vocab = "trimmed"
+        for k, v in meta["rendered_with"].items():
+            setattr(args, k, v)
+    else:
+        ref = resolve_model(settings, "hf")
+        tok = AutoTokenizer.from_pretrained(str(ref.path))
+        base = AutoModelForCausalLM.from_pretrained(str(ref.path), dtype=torch.bfloat16)
+        train_set, held = _examples(args)
+        encoded, held_enc = _encode(tok, train_set, args.max_len), _encode(tok, held[: args.eval_examples], args.max_len)
+        kinds, n_train, n_held = _kinds(train_set), len(train_set), len(held)
+    if not encoded:
+        print("Error: no tuning examples found under " + args.data, file=sys.stderr)
+        return 1
     model = base.to(device)
+    torch.manual_seed(args.seed)  # the adapter's initialisation and dropout do not depend on how the base was built
     cfg = LoraConfig(
         r=args.rank,
         lora_alpha=2 * args.rank,
@@ -211,28 +323,6 @@ def train(args: argparse.Namespace) -> int:
         target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     )
     model = get_peft_model(model, cfg)
-    examples = load_examples(Path(args.data))
-    extra = [] if args.no_shared else xquad_examples(Path(args.shared_data))
-    if not args.no_shared:
-        print(f"{len(extra)} XQuAD examples (tune ok) from {args.shared_data}", file=sys.stderr)
-    train_set, held = split(examples + extra)
-    if args.limit:
-        train_set = train_set[: args.limit]
-    if not train_set:
-        print("Error: no tuning examples found under " + args.data, file=sys.stderr)
-        return 1
-
-    def encode(items: list[Example]) -> list[tuple[list[int], int]]:
-        rows = []
-        for e in items:
-            p_ids = tok(e.prompt, add_special_tokens=True).input_ids
-            t_ids = tok(e.target, add_special_tokens=False).input_ids
-            ids = (p_ids + t_ids)[-args.max_len :]
-            rows.append((ids, min(len(t_ids), len(ids) - 1)))
-        return rows
-
-    encoded = encode(train_set)
-    held_enc = encode(held[: args.eval_examples])
     out = Path(args.out)
     ckpt = out / "checkpoint"
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
@@ -251,10 +341,8 @@ def train(args: argparse.Namespace) -> int:
         print(f"resumed at step {step}/{total}", file=sys.stderr)
     head: Any = model.get_output_embeddings()
     remap = None
-    if args.vocab == "trimmed":  # output layer over the kept tokens only (measured in the README; off by default)
-        from copilot.generators.hf import _kept_vocabulary
-
-        kept = sorted(_kept_vocabulary(tok, settings.models_dir) | {i for ids, _ in encoded for i in ids})
+    if args.vocab == "trimmed" and pack is None:  # output layer over the kept tokens only (measured in the README)
+        kept = _kept(tok, settings, encoded + held_enc)
         remap = torch.full((head.weight.shape[0],), -100, dtype=torch.long, device=device)
         remap[torch.tensor(kept, device=device)] = torch.arange(len(kept), device=device)
         trimmed_w = head.weight.detach()[torch.tensor(kept, device=device)]
@@ -332,7 +420,7 @@ def train(args: argparse.Namespace) -> int:
         _save_checkpoint(model, opt, ckpt, step, history)
         print(f"stopped at step {step}/{total}; continue with --resume", file=sys.stderr)
         return 0
-    _save_adapter(model, out, args, train_set, held, history)
+    _save_adapter(model, out, args, kinds, n_train, n_held, history)
     print(f"adapter and model card written to {out}", file=sys.stderr)
     return 0
 
@@ -358,8 +446,9 @@ def _save_adapter(
     model: Any,
     out: Path,
     args: argparse.Namespace,
-    train_set: list[Example],
-    held: list[Example],
+    kinds: dict[str, int],
+    n_train: int,
+    n_held: int,
     history: list[dict[str, float]],
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
@@ -368,21 +457,16 @@ def _save_adapter(
     cfg = json.loads(config.read_text(encoding="utf-8"))
     cfg["base_model_name_or_path"] = args.model
     config.write_text(json.dumps(cfg, indent=2, sort_keys=True), encoding="utf-8")
-    kinds: dict[str, int] = {}
-    for e in train_set:
-        k = "xquad" if e.id.startswith("xq-") else e.kind
-        kinds[k] = kinds.get(k, 0) + 1
-
     def portable(v: Any) -> Any:
         if isinstance(v, str) and v.startswith(str(PROJECT_DIR.parent)):
             return Path(os.path.relpath(v, PROJECT_DIR)).as_posix()
         return v
 
     meta = {
-        **{k: portable(v) for k, v in vars(args).items() if k not in ("func", "max_steps", "resume")},
-        "train_examples": len(train_set),
+        **{k: portable(v) for k, v in vars(args).items() if k not in ("func", "max_steps", "resume", "pack", "from_pack")},
+        "train_examples": n_train,
         "train_by_kind": kinds,
-        "held_back_examples": len(held),
+        "held_back_examples": n_held,
         "history": history,
     }
     (out / "training.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -455,12 +539,16 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--shared-data", default=str(SHARED_DATA), help="shared datasets folder (XQuAD, tune ok, is read)")
     ap.add_argument("--no-shared", action="store_true", help="train on models/tuning only")
     ap.add_argument("--vocab", choices=["full", "trimmed"], default="full", help="output layer over all tokens or the kept ones")
+    ap.add_argument("--pack", default="", help="write a self-contained training pack to this folder and stop")
+    ap.add_argument("--from-pack", default="", help="train from a pack written by --pack (no model package or tokenizer needed)")
     ap.add_argument("--eval-examples", type=int, default=120, help="held-back examples scored after each epoch")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.pack:
+        return write_pack(args)
     if args.dry_run:
         ex = load_examples(Path(args.data)) + ([] if args.no_shared else xquad_examples(Path(args.shared_data)))
         tr, held = split(ex)

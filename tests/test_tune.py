@@ -111,15 +111,8 @@ def test_batches_are_seeded_and_group_similar_lengths() -> None:
     assert sum(spread) / len(spread) < 20  # random batches would spread ~100 tokens
 
 
-@pytest.mark.slow
-def test_tuning_is_seeded_and_an_interrupted_run_resumes_to_the_same_adapter(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two runs with the same seed give the same adapter; a run stopped after 2 steps and resumed gives it too."""
-    import torch
-    from safetensors.torch import load_file
-
-    from copilot.tune import main
+def _tiny_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A tiny random Gemma-3 model and 12 reply examples; the common arguments of a tuning run on them."""
     from tests.test_models import tiny_gemma
 
     tiny_gemma(tmp_path / "models" / "tiny")
@@ -143,7 +136,20 @@ def test_tuning_is_seeded_and_an_interrupted_run_resumes_to_the_same_adapter(
             },
         )
     common = ["--data", str(data), "--model", "tiny", "--no-shared", "--epochs", "2", "--batch", "4", "--rank", "4"]
-    common += ["--save-every", "1", "--eval-examples", "2", "--log-every", "1"]
+    return common + ["--save-every", "1", "--eval-examples", "2", "--log-every", "1"]
+
+
+@pytest.mark.slow
+def test_tuning_is_seeded_and_an_interrupted_run_resumes_to_the_same_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs with the same seed give the same adapter; a run stopped after 2 steps and resumed gives it too."""
+    import torch
+    from safetensors.torch import load_file
+
+    from copilot.tune import main
+
+    common = _tiny_run(tmp_path, monkeypatch)
     a, b = tmp_path / "a", tmp_path / "b"
     assert main([*common, "--out", str(a)]) == 0
     assert main([*common, "--out", str(b), "--max-steps", "2"]) == 0
@@ -155,3 +161,31 @@ def test_tuning_is_seeded_and_an_interrupted_run_resumes_to_the_same_adapter(
     assert meta["train_examples"] == 11 and len(meta["history"]) == 2  # r-0010 is held back
     assert "Gemma Terms of Use" in (a / "README.md").read_text()
     assert json.loads((a / "adapter_config.json").read_text())["base_model_name_or_path"] == "tiny"
+
+
+@pytest.mark.slow
+def test_a_training_pack_trains_the_same_adapter_without_model_or_tokenizer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--pack`` then ``--from-pack`` (what a GPU server without the model packages runs) gives the adapter of a
+    direct ``--vocab trimmed`` run, and that adapter loads on the full model."""
+    import torch
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    from copilot.tune import main
+
+    common = _tiny_run(tmp_path, monkeypatch)
+    direct, packed, pack = tmp_path / "direct", tmp_path / "packed", tmp_path / "pack"
+    assert main([*common, "--vocab", "trimmed", "--out", str(direct)]) == 0
+    assert main([*common, "--pack", str(pack)]) == 0
+    cfg = json.loads((pack / "config.json").read_text())
+    assert cfg["vocab_size"] < 262_144 and cfg["pad_token_id"] == 0
+    monkeypatch.setenv("COPILOT_MODELS_DIR", str(tmp_path / "nowhere"))  # the pack needs no model folder
+    assert main(["--from-pack", str(pack), "--out", str(packed), *common[4:]]) == 0
+    wa, wb = load_file(str(direct / "adapter_model.safetensors")), load_file(str(packed / "adapter_model.safetensors"))
+    assert wa.keys() == wb.keys() and all(torch.allclose(wa[k], wb[k], atol=1e-4) for k in wa)
+    assert json.loads((packed / "training.json").read_text())["vocab"] == "trimmed"
+    full = AutoModelForCausalLM.from_pretrained(str(tmp_path / "models" / "tiny"))
+    assert PeftModel.from_pretrained(full, str(packed)) is not None
