@@ -250,7 +250,9 @@ def write_pack(args: argparse.Namespace) -> int:
     assert emb is not None, "no embedding matrix in the model"
     weights["model.embed_tokens.weight"] = emb[torch.tensor(kept)].contiguous()
     config = json.loads((ref.path / "config.json").read_text(encoding="utf-8"))
-    config.update(vocab_size=len(kept), pad_token_id=index[0], eos_token_id=index[1], bos_token_id=index[2], unk_token_id=index[3])
+    config.update(
+        vocab_size=len(kept), pad_token_id=index[0], eos_token_id=index[1], bos_token_id=index[2], unk_token_id=index[3]
+    )
     out = Path(args.pack)
     out.mkdir(parents=True, exist_ok=True)
     save_file(weights, str(out / "weights.safetensors"))
@@ -457,6 +459,7 @@ def _save_adapter(
     cfg = json.loads(config.read_text(encoding="utf-8"))
     cfg["base_model_name_or_path"] = args.model
     config.write_text(json.dumps(cfg, indent=2, sort_keys=True), encoding="utf-8")
+
     def portable(v: Any) -> Any:
         if isinstance(v, str) and v.startswith(str(PROJECT_DIR.parent)):
             return Path(os.path.relpath(v, PROJECT_DIR)).as_posix()

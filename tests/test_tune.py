@@ -136,7 +136,7 @@ def _tiny_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             },
         )
     common = ["--data", str(data), "--model", "tiny", "--no-shared", "--epochs", "2", "--batch", "4", "--rank", "4"]
-    return common + ["--save-every", "1", "--eval-examples", "2", "--log-every", "1"]
+    return [*common, "--save-every", "1", "--eval-examples", "2", "--log-every", "1"]
 
 
 @pytest.mark.slow
