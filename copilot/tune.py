@@ -386,6 +386,7 @@ def train(args: argparse.Namespace) -> int:
     model.train()
     start_step = step
     t0 = time.perf_counter()
+    args.trained_on = torch.cuda.get_device_name() + " (CUDA)" if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     done_tokens = 0
     for epoch in range(args.epochs):
         for b, batch in enumerate(_batches(encoded, args.batch, random.Random(args.seed + epoch))):
@@ -422,6 +423,7 @@ def train(args: argparse.Namespace) -> int:
         _save_checkpoint(model, opt, ckpt, step, history)
         print(f"stopped at step {step}/{total}; continue with --resume", file=sys.stderr)
         return 0
+    args.minutes = round((time.perf_counter() - t0) / 60, 1)  # this part of the run (a resumed run: since the resume)
     _save_adapter(model, out, args, kinds, n_train, n_held, history)
     print(f"adapter and model card written to {out}", file=sys.stderr)
     return 0
@@ -491,9 +493,10 @@ teaches the base model the copilot's three prompt formats: grounded replies citi
 help centre" answer), structured-summary paragraphs, and rewrites/translations of drafts. The runtime merges it into
 the base weights at load (`COPILOT_ADAPTER=auto`, the default; `none` for the base model).
 
-**Reproduce:** `python -m copilot.tune --epochs {epochs} --batch {batch} --lr {lr} --seed {seed} --out models/adapters/copilot-lora`
-(the shipped run: 77 minutes on a 2-core CPU; a GPU is used when present; `--resume` continues after an
-interruption, `--max-steps N` splits the run into parts).
+**Reproduce:** `python -m copilot.tune --vocab {vocab} --epochs {epochs} --batch {batch} --lr {lr} --seed {seed} --out models/adapters/copilot-lora`
+(this run: {minutes} min on {trained_on}; a GPU is used when present; `--resume` continues after an
+interruption, `--max-steps N` splits the run into parts; `--pack DIR` + `--from-pack DIR` move the run to a machine
+without the model packages, with the same result as `--vocab trimmed` up to floating-point rounding).
 
 **Data:** {train_examples} training examples ({kinds}); {held_back_examples} held back (ids ending in 0) and never
 trained on.
