@@ -181,9 +181,11 @@ def summaries(cp: Copilot, n: int) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------- run
-def run_variant(name: str, settings: Settings, args: argparse.Namespace, work: Path, kb_index: Path) -> dict[str, Any]:
+def run_variant(
+    name: str, settings: Settings, args: argparse.Namespace, work: Path, kb_index: Path, backend: str = "transformers"
+) -> dict[str, Any]:
     res: dict[str, Any] = {}
-    cp = Copilot(settings, index_dir=kb_index, generator="transformers")
+    cp = Copilot(settings, index_dir=kb_index, generator=backend)
     key_of = {c.article_id: c.translation_key for c in cp.retriever().index.chunks if c.translation_key}
     cp.draft_reply("Bonjour, combien coûte la livraison ?")  # load and warm up
     res["model"] = cp.generator().model_id  # type: ignore[union-attr]
@@ -193,10 +195,10 @@ def run_variant(name: str, settings: Settings, args: argparse.Namespace, work: P
     res["held_back"]["all"] = summarise_held([r for v in held.values() for r in v])
     per = run_sample(cp, args.n, key_of)
     if (DATA / "xquad").exists():
-        for lang, rows in run_xquad(settings, "transformers", args.n, work).items():
+        for lang, rows in run_xquad(settings, backend, args.n, work).items():
             per[f"xquad-{lang}"] = rows
     if (DATA / "darijabanking").exists():
-        bank = Copilot(settings, index_dir=work / "bank-index", generator="transformers")
+        bank = Copilot(settings, index_dir=work / "bank-index", generator=backend)
         bank._generator = cp.generator()  # one loaded model for every set
         for lang, rows in darija_banking(bank, args.n).items():
             per[f"bank-{lang}"] = rows
@@ -211,7 +213,7 @@ def run_variant(name: str, settings: Settings, args: argparse.Namespace, work: P
     res["decode_tok_s"] = mean(rates)
     res["first_token_p50_ms"] = percentile([r["first_token_ms"] for r in every if r["new_tokens"]], 50)
     if args.summaries and (DATA / "tweetsumm").exists():
-        sc = Copilot(settings.replace(summary_generator="default"), index_dir=kb_index, generator="transformers")
+        sc = Copilot(settings.replace(summary_generator="default"), index_dir=kb_index, generator=backend)
         sc._generator = cp.generator()
         res["summaries"] = summaries(sc, args.summaries)
     return res
@@ -230,6 +232,7 @@ def speed(settings: Settings, adapter: str, n: int) -> dict[str, Any]:
                 name = f"{model} transformers int8, {vocab} vocabulary, lookup {'on' if lookup else 'off'}"
                 variants[name] = ("transformers", settings.replace(adapter=a, generator_vocab=vocab, generator_lookup=lookup))
     variants["base llama.cpp Q4_K_M (same base weights)"] = ("llama.cpp", settings.replace(adapter="none"))
+    variants["tuned llama.cpp (adapter merged into the GGUF, Q8_0)"] = ("llama.cpp", settings.replace(adapter=adapter))
     out: dict[str, Any] = {}
     texts: dict[str, list[str]] = {}
     for name, (backend, s) in variants.items():
@@ -344,7 +347,9 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variants", default="base,tuned", help="comma-separated: base, tuned, tuned-trimmed")
+    ap.add_argument(
+        "--variants", default="base,tuned", help="comma-separated: base, tuned, tuned-trimmed, tuned-llama.cpp (merged GGUF)"
+    )
     ap.add_argument("--adapter", default=str(SHIPPED), help="adapter folder for the tuned variant")
     ap.add_argument("--n", type=int, default=10, help="examples per language and set")
     ap.add_argument("--summaries", type=int, default=30, help="conversations per summary set (0 = skip)")
@@ -360,10 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         "base": settings.replace(adapter="none"),
         "tuned": settings.replace(adapter=args.adapter),
         "tuned-trimmed": settings.replace(adapter=args.adapter, generator_vocab="trimmed"),
+        "tuned-llama.cpp": settings.replace(adapter=args.adapter),
     }
     results: dict[str, Any] = {}
     for name in [v.strip() for v in args.variants.split(",") if v.strip()]:
-        results[name] = run_variant(name, variants[name], args, work, kb_index)
+        backend = "llama.cpp" if name.endswith("llama.cpp") else "transformers"
+        results[name] = run_variant(name, variants[name], args, work, kb_index, backend)
     if args.speed:
         results["_speed"] = speed(settings, args.adapter, args.speed)
     text = report(results)

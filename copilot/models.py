@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import CopilotError, MissingDependency, ModelNotFound
 
@@ -98,7 +98,8 @@ def resolve_model(settings: Settings, want: str) -> ModelRef:
     if spec == DEFAULT_MODEL:
         gguf = default_gguf(settings)
         if want == "gguf":
-            return ModelRef(spec, "gguf", gguf)
+            adapter = settings.adapter_path()
+            return ModelRef(spec, "gguf", merged_gguf(settings, gguf, adapter) if adapter else gguf)
         return ModelRef(spec, "hf", converted_folder(settings, gguf, spec))
     candidates = [Path(spec).expanduser()]
     if not candidates[0].is_absolute():
@@ -129,6 +130,96 @@ def resolve_model(settings: Settings, want: str) -> ModelRef:
         + ", ".join(f"'{c}'" for c in candidates)
         + f". Use the embedded default (COPILOT_MODEL={DEFAULT_MODEL}) or place the model under {settings.models_dir}"
     )
+
+
+#: LoRA target module → GGUF tensor name in a block (Gemma 3 in llama.cpp's naming).
+_GGUF_NAMES = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+
+
+def lora_deltas(adapter: Path) -> dict[str, Any]:
+    """The weight change of each layer a LoRA adapter touches, keyed by GGUF tensor name (float32, [out, in])."""
+    import re
+
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    if cfg.get("use_rslora") or cfg.get("use_dora"):
+        raise CopilotError(f"the adapter at '{adapter}' uses rsLoRA/DoRA, which the GGUF export does not handle")
+    scale = float(cfg["lora_alpha"]) / float(cfg["r"])
+    weights = {k: v.astype(np.float32) for k, v in load_file(str(adapter / "adapter_model.safetensors")).items()}
+    out: dict[str, Any] = {}
+    for key, a in weights.items():
+        m = re.search(r"layers\.(\d+)\.(self_attn\.\w+_proj|mlp\.\w+_proj)\.lora_A\.weight$", key)
+        if not m or m.group(2) not in _GGUF_NAMES:
+            continue
+        b = weights[key.replace("lora_A", "lora_B")]
+        out[f"blk.{m.group(1)}.{_GGUF_NAMES[m.group(2)]}.weight"] = (b @ a) * scale
+    return out
+
+
+def merged_gguf(settings: Settings, base: Path, adapter: Path) -> Path:
+    """The GGUF of ``base`` with a LoRA adapter merged in, for the llama.cpp backend (built once, cached).
+
+    The tensors the adapter changes are dequantised, get the adapter's update and are stored as Q8_0; every other
+    tensor and all metadata are copied unchanged. Written to a temporary sibling and renamed into place.
+    """
+    if not (adapter / "adapter_model.safetensors").is_file():
+        raise ModelNotFound(f"no LoRA adapter at '{adapter}' (adapter_model.safetensors missing)")
+    digest = sha256_file(adapter / "adapter_model.safetensors")[:12]
+    target = settings.models_dir / "cache" / f"{base.stem}+{adapter.name}-{digest}.gguf"
+    if target.is_file() and target.stat().st_size > 0:
+        return target
+    try:
+        import gguf
+        from gguf.quants import dequantize, quantize
+    except ImportError as e:
+        raise MissingDependency("merging the adapter for llama.cpp needs `pip install gguf` (see requirements.txt)") from e
+    _say(settings, f"Merging the adapter {adapter.name} into {base.name} for llama.cpp (once) …")
+    deltas = lora_deltas(adapter)
+    reader = gguf.GGUFReader(str(base))
+    names = {t.name for t in reader.tensors}
+    missing = sorted(set(deltas) - names)
+    if missing:
+        raise CopilotError(f"the adapter does not fit {base.name}: no tensor {missing[0]} (and {len(missing) - 1} more)")
+    arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    writer = gguf.GGUFWriter(str(tmp), arch=str(arch), endianess=reader.endianess)
+    try:
+        for field in reader.fields.values():
+            if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+                continue
+            kind = field.types[0]
+            sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+            writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
+        data = {}
+        for t in reader.tensors:
+            if t.name in deltas:
+                merged = dequantize(t.data, t.tensor_type) + deltas[t.name]
+                data[t.name] = (quantize(merged, gguf.GGMLQuantizationType.Q8_0), gguf.GGMLQuantizationType.Q8_0)
+            else:
+                data[t.name] = (t.data, t.tensor_type)
+            arr, qtype = data[t.name]
+            writer.add_tensor_info(t.name, arr.shape, arr.dtype, arr.nbytes, qtype)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for t in reader.tensors:
+            writer.write_tensor_data(data[t.name][0], tensor_endianess=reader.endianess)
+        writer.close()
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def converted_folder(settings: Settings, gguf: Path, name: str) -> Path:

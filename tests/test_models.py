@@ -113,3 +113,52 @@ def test_incomplete_conversion_is_redone(tmp_path: Path, monkeypatch: pytest.Mon
     (out / MANIFEST).write_text(json.dumps({"format_version": 1, "weights_bytes": 999, "weights_sha256": "-"}), encoding="utf-8")
     converted_folder(s, tmp_path / "x.gguf", "x")
     assert len(calls) == 2  # size mismatch: damaged, converted again
+
+
+def test_adapter_merges_into_a_gguf_for_llama_cpp(tmp_path: Path) -> None:
+    """The llama.cpp backend gets the tuned model: the adapter's update lands in the GGUF tensors it touches
+    (re-quantised Q8_0), everything else is copied byte for byte, and the result is cached."""
+    import gguf
+    import numpy as np
+    from gguf.quants import dequantize, quantize
+    from safetensors.numpy import save_file
+
+    from copilot.models import merged_gguf
+
+    rng = np.random.default_rng(0)
+    base = tmp_path / "base.gguf"
+    w = gguf.GGUFWriter(str(base), arch="gemma3")
+    w.add_block_count(1)
+    w.add_string("tokenizer.ggml.model", "llama")
+    q = rng.normal(size=(64, 32)).astype(np.float32)
+    norm = rng.normal(size=(32,)).astype(np.float32)
+    w.add_tensor("blk.0.attn_q.weight", quantize(q, gguf.GGMLQuantizationType.Q8_0), raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+    w.add_tensor("blk.0.attn_norm.weight", norm)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    adapter = tmp_path / "lora"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 4, "target_modules": ["q_proj"]}))
+    a = rng.normal(size=(2, 32)).astype(np.float32)
+    b = rng.normal(size=(64, 2)).astype(np.float32)
+    save_file(
+        {
+            "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": a,
+            "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": b,
+        },
+        str(adapter / "adapter_model.safetensors"),
+    )
+    settings = Settings.from_env(models_dir=tmp_path / "models", progress=False)
+    out = merged_gguf(settings, base, adapter)
+    assert out.parent == tmp_path / "models" / "cache" and out.stat().st_size > 0
+    r = gguf.GGUFReader(str(out))
+    t = {x.name: x for x in r.tensors}
+    base_q = dequantize(gguf.GGUFReader(str(base)).tensors[0].data, gguf.GGMLQuantizationType.Q8_0)
+    merged = dequantize(t["blk.0.attn_q.weight"].data, t["blk.0.attn_q.weight"].tensor_type)
+    assert np.allclose(merged, base_q + 2.0 * (b @ a), atol=0.05 * float(np.abs(base_q + 2.0 * (b @ a)).max()))
+    assert not np.allclose(merged, base_q, atol=0.1)
+    assert np.array_equal(t["blk.0.attn_norm.weight"].data, norm)
+    assert r.fields["tokenizer.ggml.model"].contents() == "llama"
+    assert merged_gguf(settings, base, adapter) == out  # cached: built once

@@ -37,6 +37,14 @@ class LlamaCppGenerator:
         self.last_stats: dict[str, float] = {}
 
     @property
+    def prompt_shots(self) -> int:
+        """Worked examples the reply prompt needs: none when the embedded model runs with its adapter merged in."""
+        from copilot.models import DEFAULT_MODEL
+
+        tuned = (self.settings.model.strip() or DEFAULT_MODEL) == DEFAULT_MODEL and self.settings.adapter_path() is not None
+        return 0 if tuned else 1
+
+    @property
     def model_id(self) -> str:
         name = self._ref.path.name if self._ref else (self.settings.model or "gemma-3-270m")
         return f"llama.cpp:{name}"
