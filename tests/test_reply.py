@@ -19,6 +19,7 @@ from copilot.reply import (
     grounding,
     looks_like_instruction,
     numbers,
+    prompt_view,
     repair_citations,
     sanitize,
     says_not_in_kb,
@@ -31,6 +32,18 @@ from copilot.service import Copilot
 
 
 # ---------------------------------------------------------------------------------------------- pure core
+def test_prompt_view_shows_the_best_sentences_as_written_or_best_first() -> None:
+    sentences = ["Livraison 25 MAD.", "Retour gratuit sous 14 jours.", "Point relais 10 MAD.", "Paiement à la livraison."]
+    scores = [0.2, 0.9, 0.5, 0.1]
+    assert prompt_view(scores, sentences, 2) == ["Retour gratuit sous 14 jours.", "Point relais 10 MAD."]
+    assert prompt_view(scores, sentences, 3, "score") == [
+        "Retour gratuit sous 14 jours.",
+        "Point relais 10 MAD.",
+        "Livraison 25 MAD.",
+    ]
+    assert prompt_view(scores, sentences, 1) == ["Retour gratuit sous 14 jours."]
+
+
 def test_repair_citations_keeps_valid_and_drops_invented() -> None:
     text, cited, dropped = repair_citations("Voir [1] et [Source 2], pas [7] ni [1, 9].", 2)
     assert cited == [1, 2]
