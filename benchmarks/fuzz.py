@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         f.with_suffix(".jsonl").write_text(rows, encoding="utf-8", errors="replace")
         f.with_suffix(".bin").write_bytes(random_bytes(rng))
+        summary_out = ["--no-progress", "--output", str(work / "s.jsonl"), "--overwrite"]
         cases += [
             (
                 "reply batch",
@@ -184,37 +185,13 @@ def main(argv: list[str] | None = None) -> int:
                 ],
                 None,
             ),
-            (
-                "summarize batch",
-                [
-                    "summarize",
-                    str(f.with_suffix(".jsonl")),
-                    "--generator",
-                    "none",
-                    "--embedder",
-                    "hashing",
-                    "--no-progress",
-                    "--output",
-                    str(work / "s.jsonl"),
-                    "--overwrite",
-                ],
-                None,
-            ),
-            (
-                "summarize binary",
-                [
-                    "summarize",
-                    str(f.with_suffix(".bin")),
-                    "--generator",
-                    "none",
-                    "--embedder",
-                    "hashing",
-                    "--no-progress",
-                    "--output",
-                    str(work / "s.jsonl"),
-                    "--overwrite",
-                ],
-                None,
+            *(
+                (
+                    f"summarize {kind}",
+                    ["summarize", str(f.with_suffix(suffix)), "--generator", "none", "--embedder", "hashing", *summary_out],
+                    None,
+                )
+                for kind, suffix in (("batch", ".jsonl"), ("binary", ".bin"))
             ),
             ("redact", ["redact", str(f.with_suffix(".bin"))], None),
         ]
