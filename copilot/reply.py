@@ -464,7 +464,8 @@ def validate_generated(
         reasons.append("no valid citation")
     w = wording(language)
     leftovers = (w.customer, w.source + " [", w.answer, "Client:", "Customer:", "<start_of_turn>", "<end_of_turn>")
-    if any(x in fixed for x in leftovers):
+    rules = [r.strip(" .") for r in re.split(r"(?<=[.!?؟])\s+", w.task) if len(r.strip(" .")) >= 20]
+    if any(x in fixed for x in leftovers) or any(r in fixed for r in rules):
         reasons.append("prompt scaffolding in the text")
     sentences = [s.strip() for s in re.split(r"(?<=[.!?؟])\s+|\n+", body) if len(s.strip()) > 15]
     if len(sentences) != len(set(sentences)):
