@@ -207,6 +207,29 @@ def _examples(args: argparse.Namespace) -> tuple[list[Example], list[Example]]:
     return train_set, held
 
 
+@dataclass
+class _Encoded:
+    """A run's tokenized examples (from the project data or from a pack) and what the model card says of them."""
+
+    train: list[tuple[list[int], int]]
+    held: list[tuple[list[int], int]]
+    kinds: dict[str, int]
+    n_train: int
+    n_held: int
+
+
+def _encoded(args: argparse.Namespace, tok: Any) -> _Encoded:
+    """Render and tokenize the examples ``args`` ask for (held-back: the first ``--eval-examples``)."""
+    train_set, held = _examples(args)
+    return _Encoded(
+        _encode(tok, train_set, args.max_len),
+        _encode(tok, held[: args.eval_examples], args.max_len),
+        _kinds(train_set),
+        len(train_set),
+        len(held),
+    )
+
+
 def _encode(tok: Any, items: list[Example], max_len: int) -> list[tuple[list[int], int]]:
     """(prompt + answer token ids, answer length) per example; long prompts lose their start."""
     rows = []
@@ -240,9 +263,8 @@ def write_pack(args: argparse.Namespace) -> int:
     settings = Settings.from_env(model=args.model)
     ref = resolve_model(settings, "hf")
     tok = AutoTokenizer.from_pretrained(str(ref.path))
-    train_set, held = _examples(args)
-    encoded, held_enc = _encode(tok, train_set, args.max_len), _encode(tok, held[: args.eval_examples], args.max_len)
-    kept = _kept(tok, settings, encoded + held_enc)
+    enc = _encoded(args, tok)
+    kept = _kept(tok, settings, enc.train + enc.held)
     index = {t: n for n, t in enumerate(kept)}
     weights = load_file(str(ref.path / "model.safetensors"))
     emb = weights.pop("lm_head.weight", None)
@@ -263,15 +285,15 @@ def write_pack(args: argparse.Namespace) -> int:
 
     meta = {
         "kept_tokens": len(kept),
-        "train": remapped(encoded),
-        "held": remapped(held_enc),
-        "train_by_kind": _kinds(train_set),
-        "train_examples": len(train_set),
-        "held_back_examples": len(held),
+        "train": remapped(enc.train),
+        "held": remapped(enc.held),
+        "train_by_kind": enc.kinds,
+        "train_examples": enc.n_train,
+        "held_back_examples": enc.n_held,
         "rendered_with": {k: v for k, v in vars(args).items() if k in ("data", "shared_data", "no_shared", "max_len", "limit")},
     }
     (out / "examples.json").write_text(json.dumps(meta), encoding="utf-8")
-    print(f"pack written to {out}: {len(encoded)} training examples, {len(kept)} kept tokens", file=sys.stderr)
+    print(f"pack written to {out}: {enc.n_train} training examples, {len(kept)} kept tokens", file=sys.stderr)
     return 0
 
 
@@ -300,9 +322,13 @@ def train(args: argparse.Namespace) -> int:
             print(f"Error: the pack does not fit its config ({(missing + unexpected)[:3]})", file=sys.stderr)
             return 1
         base.tie_weights()
-        encoded = [(list(ids), int(n)) for ids, n in meta["train"]]
-        held_enc = [(list(ids), int(n)) for ids, n in meta["held"]]
-        kinds, n_train, n_held = meta["train_by_kind"], int(meta["train_examples"]), int(meta["held_back_examples"])
+        enc = _Encoded(
+            [(list(ids), int(n)) for ids, n in meta["train"]],
+            [(list(ids), int(n)) for ids, n in meta["held"]],
+            meta["train_by_kind"],
+            int(meta["train_examples"]),
+            int(meta["held_back_examples"]),
+        )
         args.vocab = "trimmed"
         for k, v in meta["rendered_with"].items():
             setattr(args, k, v)
@@ -310,9 +336,8 @@ def train(args: argparse.Namespace) -> int:
         ref = resolve_model(settings, "hf")
         tok = AutoTokenizer.from_pretrained(str(ref.path))
         base = AutoModelForCausalLM.from_pretrained(str(ref.path), dtype=torch.bfloat16)
-        train_set, held = _examples(args)
-        encoded, held_enc = _encode(tok, train_set, args.max_len), _encode(tok, held[: args.eval_examples], args.max_len)
-        kinds, n_train, n_held = _kinds(train_set), len(train_set), len(held)
+        enc = _encoded(args, tok)
+    encoded, held_enc = enc.train, enc.held
     if not encoded:
         print("Error: no tuning examples found under " + args.data, file=sys.stderr)
         return 1
@@ -424,7 +449,7 @@ def train(args: argparse.Namespace) -> int:
         print(f"stopped at step {step}/{total}; continue with --resume", file=sys.stderr)
         return 0
     args.minutes = round((time.perf_counter() - t0) / 60, 1)  # this part of the run (a resumed run: since the resume)
-    _save_adapter(model, out, args, kinds, n_train, n_held, history)
+    _save_adapter(model, out, args, enc.kinds, enc.n_train, enc.n_held, history)
     print(f"adapter and model card written to {out}", file=sys.stderr)
     return 0
 
