@@ -98,7 +98,7 @@ def resolve_model(settings: Settings, want: str) -> ModelRef:
     if spec == DEFAULT_MODEL:
         gguf = default_gguf(settings)
         if want == "gguf":
-            adapter = settings.adapter_path()
+            adapter = gguf_adapter(settings)
             return ModelRef(spec, "gguf", merged_gguf(settings, gguf, adapter) if adapter else gguf)
         return ModelRef(spec, "hf", converted_folder(settings, gguf, spec))
     candidates = [Path(spec).expanduser()]
@@ -130,6 +130,11 @@ def resolve_model(settings: Settings, want: str) -> ModelRef:
         + ", ".join(f"'{c}'" for c in candidates)
         + f". Use the embedded default (COPILOT_MODEL={DEFAULT_MODEL}) or place the model under {settings.models_dir}"
     )
+
+
+def gguf_adapter(settings: Settings) -> Path | None:
+    """The adapter llama.cpp runs merged into the embedded model's GGUF (``None``: the GGUF as it is)."""
+    return settings.adapter_path() if (settings.model.strip() or DEFAULT_MODEL) == DEFAULT_MODEL else None
 
 
 #: LoRA target module → GGUF tensor name in a block (Gemma 3 in llama.cpp's naming).

@@ -39,10 +39,9 @@ class LlamaCppGenerator:
     @property
     def prompt_shots(self) -> int:
         """Worked examples the reply prompt needs: none when the embedded model runs with its adapter merged in."""
-        from copilot.models import DEFAULT_MODEL
+        from copilot.models import gguf_adapter
 
-        tuned = (self.settings.model.strip() or DEFAULT_MODEL) == DEFAULT_MODEL and self.settings.adapter_path() is not None
-        return 0 if tuned else 1
+        return 0 if gguf_adapter(self.settings) is not None else 1
 
     @property
     def model_id(self) -> str:
