@@ -2,7 +2,10 @@
 
 The held-back conversations (ids ending in 0) were never trained on; their reference summaries were written in the
 training style, so this is an in-distribution check. It is the only measure here of summaries written in another
-language than the conversation's (e.g. Arabizi → French), which no external dataset covers::
+language than the conversation's (e.g. Arabizi → French), which no external dataset covers. ``auto`` is what
+``copilot summarize`` does by default (the tuned paragraph where ``copilot.summarize.needs_model`` says so, the
+extractive one elsewhere); "in language" is the share of paragraphs detected in the summary language (Darija counts
+for Arabic, as in the summary validator)::
 
     python -m benchmarks.held_summaries
 """
@@ -18,7 +21,14 @@ from collections import defaultdict
 from benchmarks.model import rouge_l
 from copilot import Copilot, Settings
 from copilot.tune import DATA as TUNING
+from copilot.lang import detect_language
+from copilot.summarize import needs_model
 from copilot.tune import held_back
+
+
+def in_language(text: str, language: str) -> float:
+    ok = {"ar", "ary"} if language == "ar" else {language}
+    return float(detect_language(text).code in ok)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,26 +39,29 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in rows if held_back(r["id"])][: args.limit or None]
     settings = Settings.from_env(progress=False, summary_generator="default")
     cp = Copilot(settings, index_dir=tempfile.mkdtemp(), generator="transformers")
-    res: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: {"tuned": [], "extractive": [], "generated": []})
+    paths = ("tuned", "extractive", "auto")
+    res: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         turns = [{"speaker": t["speaker"], "text": t["text"]} for t in r["turns"]]
         lang = r["summary_language"]
         tuned = cp.summarize_conversation(turns, language=lang, use_generator=True)
         ext = cp.summarize_conversation(turns, language=lang, use_generator=False)
+        auto = tuned if needs_model(tuned.language, lang) else ext
         cross = lang != r["language"] and not (r["language"] == "ary" and lang == "ar")
         kind = "cross-language" if cross else "same language"
         for key in ((kind, r["language"]), (kind, "all"), ("all", "all")):
-            res[key]["tuned"].append(rouge_l(tuned.summary, [r["summary"]]))
-            res[key]["extractive"].append(rouge_l(ext.summary, [r["summary"]]))
+            for name, s in zip(paths, (tuned, ext, auto)):
+                res[key][name].append(rouge_l(s.summary, [r["summary"]]))
+                res[key][f"{name} in language"].append(in_language(s.summary, lang))
             res[key]["generated"].append(float(tuned.path == "generated"))
-    print("| summary | conversation language | n | ROUGE-L tuned | ROUGE-L extractive | generated share |")
-    print("|---|---|---|---|---|---|")
+            res[key]["auto uses the model"].append(float(auto is tuned))
+    cols = [f"ROUGE-L {p}" for p in paths] + [f"in language: {p}" for p in paths] + ["tuned kept", "auto: model"]
+    print("| summary | conversation language | n | " + " | ".join(cols) + " |")
+    print("|---|---|---" + "|---" * len(cols) + "|")
     for (kind, lang), v in sorted(res.items()):
-        n = len(v["tuned"])
-        print(
-            f"| {kind} | {lang} | {n} | {statistics.mean(v['tuned']):.1f} | {statistics.mean(v['extractive']):.1f} "
-            f"| {statistics.mean(v['generated']):.2f} |"
-        )
+        cells = [f"{statistics.mean(v[p]):.1f}" for p in paths] + [f"{statistics.mean(v[p + ' in language']):.2f}" for p in paths]
+        cells += [f"{statistics.mean(v['generated']):.2f}", f"{statistics.mean(v['auto uses the model']):.2f}"]
+        print(f"| {kind} | {lang} | {len(v['tuned'])} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--overwrite", action="store_true", help="start the output over instead of resuming")
     p.add_argument("--no-redact", action="store_true", help="do not mask PII first (only for data already anonymised)")
-    _add_generator(p)
+    _add_generator(p, summaries=True)
     _add_common(p)
 
     p = sub.add_parser(
@@ -167,11 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_generator(p: argparse.ArgumentParser) -> None:
+def _add_generator(p: argparse.ArgumentParser, summaries: bool = False) -> None:
     p.add_argument(
         "--generator",
         metavar="NAME",
-        help="transformers (embedded, default) | llama.cpp | openai | none (extractive drafts only); $COPILOT_GENERATOR",
+        help="auto (default: the embedded model writes the paragraph only when the summary is in another language "
+        "than the conversation's, or it is Darija) | transformers | llama.cpp | openai (the model for every summary) "
+        "| none (extractive only); $COPILOT_SUMMARY_GENERATOR"
+        if summaries
+        else "transformers (embedded, default) | llama.cpp | openai | none (extractive drafts only); $COPILOT_GENERATOR",
     )
     p.add_argument("--model", metavar="NAME", help="gemma-3-270m (default), or a model folder / .gguf under models/")
     p.add_argument("--base-url", metavar="URL", help="openai backend: server URL ending in /v1 ($COPILOT_OPENAI_BASE_URL)")
@@ -190,10 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        generator = getattr(args, "generator", None)
+        summary_generator = generator if args.command == "summarize" else None
+        if summary_generator in ("auto", "default"):  # summary policies, not backends
+            generator = None
         settings = Settings.from_env(
             progress=False if args.no_progress else None,
-            generator=getattr(args, "generator", None),
-            summary_generator=getattr(args, "generator", None) if args.command == "summarize" else None,
+            generator=generator,
+            summary_generator=summary_generator,
             model=getattr(args, "model", None),
             openai_base_url=getattr(args, "base_url", None),
         )
@@ -604,7 +612,7 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
         raise InputError("--language must be fr, ar, es or en")
     settings = copilot.settings
     remote = settings.summary_generator == "openai" or (
-        settings.summary_generator == "default" and settings.generator == "openai"
+        settings.summary_generator in ("default", "auto") and settings.generator == "openai"
     )
     global _WORKER
     executor: Executor | None = None

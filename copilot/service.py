@@ -295,7 +295,8 @@ class Copilot:
             language: Language the summary is written in (``fr``, ``ar``, ``es``, ``en``); default: the
                 conversation's (Darija -> Arabic, Arabizi -> French).
             use_generator: Try a generator for the summary paragraph; default: as ``settings.summary_generator`` says
-                (``none`` = extractive only).
+                (``auto`` = only when the summary is in another language than the conversation's, or it is Darija;
+                ``none`` = extractive only).
             redact_pii: Mask e-mails, phones, IBANs, cards, IPs and token URLs before anything else sees the text.
 
         Raises:
@@ -304,7 +305,7 @@ class Copilot:
         from copilot.errors import InputError
         from copilot.lang import detect_language
         from copilot.pii import Redactor
-        from copilot.summarize import extractive_summary, generated_summary, parse_conversation
+        from copilot.summarize import extractive_summary, generated_summary, needs_model, parse_conversation
         from copilot.templates import reply_language
 
         try:
@@ -332,11 +333,18 @@ class Copilot:
             embedder=self._summary_embedder(),
             categorize=self._categorize,
         )
-        gen = self.summary_generator() if use_generator is not False else None
+        gen = self.summary_generator(conv_lang, target) if use_generator is not False else None
         if use_generator and gen is None:
             gen = self.generator()
         if gen is not None:
-            text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
+            text, reasons, model = generated_summary(
+                turns,
+                summary_language=target,
+                generator=gen,
+                detect=detect_language,
+                # copying the conversation's tokens helps only when the summary is in the conversation's language
+                copy_bias=0.0 if needs_model(conv_lang, target) else self.settings.summary_copy_bias,
+            )
             summary.model = model
             if text is not None:
                 summary.summary = text
@@ -345,11 +353,19 @@ class Copilot:
                 summary.rejected = reasons
         return summary
 
-    def summary_generator(self) -> Generator | None:
-        """The generator named by ``settings.summary_generator`` (``None`` for extractive summaries)."""
+    def summary_generator(self, conversation_language: str = "", summary_language: str = "") -> Generator | None:
+        """The generator named by ``settings.summary_generator`` for this pair of languages (``None``: extractive).
+
+        ``auto`` gives the configured generator only when :func:`copilot.summarize.needs_model` says the extractive
+        paragraph cannot be written in the summary language.
+        """
+        from copilot.summarize import needs_model
+
         name = self.settings.summary_generator.strip().lower()
         if name in ("none", ""):
             return None
+        if name == "auto":
+            return self.generator() if needs_model(conversation_language, summary_language) else None
         if name == "default":
             return self.generator()
         with self._lock:

@@ -409,6 +409,19 @@ PROMPTS = {
 }
 
 
+def needs_model(conversation_language: str, summary_language: str) -> bool:
+    """Whether only a model can write this summary paragraph in ``summary_language``.
+
+    The extractive paragraph quotes the conversation inside a frame of the summary language, so it reads right only
+    when both languages are the same. Darija (Arabic script or Arabizi) is never a summary language: a Darija
+    conversation summarised in Arabic or French needs the model too. Unknown languages stay extractive.
+    """
+    conv = conversation_language.strip().lower()
+    if conv in ("", "und", "unknown") or not summary_language:
+        return False
+    return conv.startswith("ary") or conv != summary_language.strip().lower()
+
+
 def summary_prompt(turns: Sequence[tuple[str, str]], summary_language: str, max_chars: int = 3000) -> Prompt:
     """The summary prompt (also used to render the tuning data: one source of truth)."""
     key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
@@ -429,12 +442,23 @@ def generated_summary(
     detect: Callable[[str], LanguageInfo],
     max_words: int = 100,
     max_chars: int = 3000,
+    copy_bias: float = 0.0,
 ) -> tuple[str | None, list[str], str]:
-    """(paragraph or None, rejection reasons, model id) from the generator."""
+    """(paragraph or None, rejection reasons, model id) from the generator.
+
+    ``copy_bias`` is added to the logits of the conversation's tokens (backends with logit access): the paragraph
+    then reuses the conversation's words, as human summaries of support chats do.
+    """
     key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
     conv_label = PROMPTS[key][1]
     prompt = summary_prompt(turns, summary_language, max_chars)
-    gen = run_generation(generator, prompt, GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###")))
+    params = GenerationParams(
+        max_new_tokens=120,
+        stop=("\n\n", f"{conv_label}:", "###"),
+        copy_bias=copy_bias,
+        copy_source=" ".join(clean_turn(t) for _, t in turns),
+    )
+    gen = run_generation(generator, prompt, params)
     text = " ".join(gen.text.split())
     reasons = []
     source = " ".join(t for _, t in turns)

@@ -235,3 +235,24 @@ def test_transformers_trimmed_vocabulary(base_settings: Settings) -> None:
     kept = _kept_vocabulary(trimmed._tok, base_settings.models_dir)  # type: ignore[attr-defined]
     assert 5_000 < len(kept) < 60_000  # a small fraction of the 262k vocabulary
     assert trimmed.model_id.endswith("-trimmed")
+
+
+@pytest.mark.parametrize("backend", ["transformers", "transformers-trimmed", "llama.cpp"])
+def test_copy_bias_pulls_generation_towards_the_source(base_settings: Settings, backend: str) -> None:
+    """``copy_bias`` adds to the logit of every token of ``copy_source``: a large bias makes the model emit only
+    those tokens, and a zero bias changes nothing."""
+    if backend == "llama.cpp":
+        _need_llama()
+    settings = base_settings.replace(generator_vocab="trimmed" if backend.endswith("trimmed") else "full")
+    gen = make_generator(settings, backend.removesuffix("-trimmed"))
+    assert gen is not None
+    source = "Votre colis SE-2026-123456 arrive jeudi au point relais de Casablanca."
+    p = Prompt(system="", user="Write a short story about a dragon.\nStory:", prefix="")
+    plain = run_generation(gen, p, GenerationParams(max_new_tokens=16))
+    zero = run_generation(gen, p, GenerationParams(max_new_tokens=16, copy_bias=0.0, copy_source=source))
+    assert zero.text == plain.text
+    pulled = run_generation(gen, p, GenerationParams(max_new_tokens=16, copy_bias=60.0, copy_source=source))
+    assert pulled.text != plain.text
+    words = {w.strip(".,").lower() for w in source.split()}
+    got = [w.strip(".,").lower() for w in pulled.text.split() if w.strip(".,")]
+    assert got and sum(any(w in s or s in w for s in words) for w in got) / len(got) >= 0.8, pulled.text

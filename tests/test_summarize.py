@@ -199,3 +199,45 @@ def test_default_settings_summarise_extractively_without_calling_the_model(tmp_p
     s = cp.summarize_conversation(CONV)
     assert s.path == "extractive" and gen.prompts == []
     assert cp.summarize_conversation(CONV, use_generator=True).path == "generated"
+
+
+def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: Path) -> None:
+    """Default ``summary_generator=auto``: extractive when the summary is in the conversation's language, the model
+    when it is not (the extractive path could only copy the conversation's words) or the conversation is Darija."""
+    gen = ScriptedGenerator(
+        [
+            "says that order SE-2026-123456 has not arrived; the agent files a complaint.",
+            "says that their order has still not arrived after a long wait; the agent is checking it.",
+            "signale que sa commande n'est toujours pas arrivée ; l'agent la vérifie.",
+        ]
+    )
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False)
+    assert settings.summary_generator == "auto"
+    cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+    same = cp.summarize_conversation(CONV)  # French conversation, French summary
+    assert same.path == "extractive" and gen.prompts == []
+    cross = cp.summarize_conversation(CONV, language="en")  # French conversation, English summary for the lead
+    assert cross.path == "generated" and cross.summary.startswith("Customer says that order SE-2026-123456")
+    assert len(gen.prompts) == 1
+    darija = [
+        {"speaker": "customer", "text": "salam, lcommande dyali mazal ma wslatnich, 3iyit ntsna"},
+        {"speaker": "agent", "text": "Je vérifie votre commande tout de suite."},
+    ]
+    assert cp.summarize_conversation(darija, language="en").path == "generated"
+    fr = cp.summarize_conversation(darija)  # Arabizi -> French by default: still another language than Darija
+    assert fr.summary_language == "fr" and fr.path == "generated" and len(gen.prompts) == 3
+    # the same conversation with the model switched off, or no model configured: extractive, nothing lost
+    off = Copilot(settings.replace(summary_generator="none"), embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+    assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == 3
+    none = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=None)
+    assert none.summarize_conversation(CONV, language="en").path == "extractive"
+
+
+def test_summary_prompt_asks_the_generator_to_copy_the_conversation(tmp_path: Path) -> None:
+    gen = ScriptedGenerator(["says that order SE-2026-123456 has not arrived; the agent files a complaint."])
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_copy_bias=1.5)
+    cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+    cp.summarize_conversation(CONV, use_generator=True)
+    assert gen.params[-1].copy_bias == 1.5 and "SE-2026-123456" in gen.params[-1].copy_source
+    cp.summarize_conversation(CONV, language="en", use_generator=True)  # across languages there is nothing to copy
+    assert gen.params[-1].copy_bias == 0.0

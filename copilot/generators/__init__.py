@@ -55,6 +55,10 @@ class GenerationParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int = 0
+    #: Added to the logit of every token of ``copy_source`` (a copy bias: summaries and grounded replies should reuse
+    #: the conversation's or the passage's own words). Backends without logit access ignore it.
+    copy_bias: float = 0.0
+    copy_source: str = ""
 
 
 @dataclass

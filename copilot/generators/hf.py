@@ -136,6 +136,12 @@ class TransformersGenerator:
             extra = sorted(set(ids) - set(keep.tolist()) - {int(t) for t in tok.all_special_ids})
             keep = torch.cat([keep, torch.tensor(extra, dtype=torch.long)])
             extra_w = self._full_weight[torch.tensor(extra, dtype=torch.long)].float() if extra else None
+        bias_cols = None  # logit columns of the tokens to copy (GenerationParams.copy_bias)
+        if params.copy_bias and params.copy_source:
+            special = {int(t) for t in tok.all_special_ids}
+            copy = set(tok(params.copy_source, add_special_tokens=False).input_ids) - special
+            cols = [i for i, t in enumerate(keep.tolist()) if t in copy] if keep is not None else sorted(copy)
+            bias_cols = torch.tensor(cols, dtype=torch.long)
         with torch.inference_mode():
             cache = DynamicCache(config=model.config)
             pending = list(ids)
@@ -150,6 +156,8 @@ class TransformersGenerator:
                 logits = self._head(rows).float()
                 if extra_w is not None:
                     logits = torch.cat([logits, rows.float() @ extra_w.T], dim=-1)
+                if bias_cols is not None:
+                    logits[:, bias_cols] += params.copy_bias
                 if params.temperature > 0:
                     nxt = [_sample(logits[-1], params, gen)]
                     if keep is not None:

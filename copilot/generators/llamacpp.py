@@ -86,6 +86,10 @@ class LlamaCppGenerator:
         self.load()
         text = self.render(prompt)
         self.last_stats = {}
+        bias = None
+        if params.copy_bias and params.copy_source:
+            ids = set(self._llm.tokenize(params.copy_source.encode("utf-8"), add_bos=False, special=False))
+            bias = dict.fromkeys(sorted(ids), params.copy_bias)
         stream = self._llm.create_completion(
             prompt=text,
             max_tokens=params.max_new_tokens,
@@ -93,6 +97,7 @@ class LlamaCppGenerator:
             top_p=params.top_p,
             stop=list(params.stop) or None,
             seed=params.seed,
+            logit_bias=bias,
             stream=True,
         )
         for n, chunk in enumerate(stream, 1):

@@ -32,6 +32,7 @@ class ScriptedGenerator:
         self.delay_s = delay_s
         self.remote = remote
         self.prompts: list[Prompt] = []
+        self.params: list[GenerationParams] = []
 
     @property
     def model_id(self) -> str:
@@ -39,6 +40,7 @@ class ScriptedGenerator:
 
     def stream(self, prompt: Prompt, params: GenerationParams) -> Iterator[str]:
         self.prompts.append(prompt)
+        self.params.append(params)
         if callable(self._script):
             text = self._script(prompt)
         else:
