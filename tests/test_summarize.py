@@ -227,7 +227,9 @@ def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: P
     fr = cp.summarize_conversation(darija)  # Arabizi -> French by default: still another language than Darija
     assert fr.summary_language == "fr" and fr.path == "generated" and len(gen.prompts) == 3
     # the same conversation with the model switched off, or no model configured: extractive, nothing lost
-    off = Copilot(settings.replace(summary_generator="none"), embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+    off = Copilot(
+        settings.replace(summary_generator="none"), embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen
+    )
     assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == 3
     none = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=None)
     assert none.summarize_conversation(CONV, language="en").path == "extractive"
