@@ -20,9 +20,9 @@ from collections import defaultdict
 
 from benchmarks.model import rouge_l
 from copilot import Copilot, Settings
-from copilot.tune import DATA as TUNING
 from copilot.lang import detect_language
 from copilot.summarize import needs_model
+from copilot.tune import DATA as TUNING
 from copilot.tune import held_back
 
 

@@ -2,11 +2,13 @@
 
 Sets (read from ../shared/data at run time): TweetSumm (customer care, 2-5 references each, best-of),
 DialogSum (dev), TODSum (booking dialogues), MArSum (Darija article -> headline, the Darija path).
-Paths: ``extractive`` (``--generator none``) and each backend named in ``--backends`` (generated paragraph
-kept only when it validates). Baselines: the lead baseline (first customer turn + last agent turn) and a
+Paths: ``extractive`` (``--generator none``), ``auto`` (the default: the model writes the paragraph only when the
+summary is in another language than the conversation's or the conversation is Darija, so MArSum's Darija articles
+get it and the English sets stay extractive) and each backend named in ``--backends`` (generated paragraph kept only
+when it validates). Baselines: the lead baseline (first customer turn + last agent turn) and a
 naive one-at-a-time transformers loop (fp32, ``model.generate`` per conversation) for throughput.
 
-    python -m benchmarks.summaries                       # 200 TweetSumm, 100 of the others, extractive + transformers
+    python -m benchmarks.summaries                       # 400 TweetSumm, 100 of the others, extractive, auto, transformers
     python -m benchmarks.summaries --n 600 --backends none
 """
 
@@ -112,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=400, help="TweetSumm conversations (from the held-out slice 200-599)")
     ap.add_argument("--n-other", type=int, default=100, help="conversations from DialogSum, TODSum, MArSum")
-    ap.add_argument("--backends", default="none,transformers", help="none (extractive), transformers, llama.cpp, openai")
+    ap.add_argument(
+        "--backends",
+        default="none,auto,transformers",
+        help="none (extractive), auto (the default policy: the model only across languages or for Darija), "
+        "transformers, llama.cpp, openai",
+    )
     ap.add_argument("--gen-n", type=int, default=40, help="conversations per set for generator backends (slower)")
     ap.add_argument("--naive", type=int, default=20, help="conversations for the naive transformers loop (0 = skip)")
     args = ap.parse_args(argv)
@@ -143,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             sub = data if backend == "none" else data[: args.gen_n]
-            cp = Copilot(settings.replace(summary_generator=backend), generator=backend)
+            cp = Copilot(
+                settings.replace(summary_generator=backend), generator=settings.generator if backend == "auto" else backend
+            )
             cp.summarize_conversation(sub[0][1])  # load and warm up
             preds, per_min, paths = run_path(cp, sub, lang)
             r = rouge(preds, [x for _, _, x in sub])
