@@ -95,6 +95,10 @@ class Settings:
     #: Let the tuned model's "not in our help centre" answer turn a draft into a no-match holding reply (off: it
     #: only adds a warning to the retrieval-first draft; measured to refuse too many answerable questions).
     model_no_match: bool = False
+    #: Added to the logits of the tokens of the ranker's best sentence while the model writes a reply (0: off).
+    #: Measured (225 drafts, sample KB + XQuAD): 2.0 raises the share of model replies the validator keeps from
+    #: 0.33 to 0.46 but lowers answer-in-reply from 0.54 to 0.52, so it is off by default.
+    reply_copy_bias: float = 0.0
     #: Maximum characters of a draft reply.
     max_reply_chars: int = 1200
     #: OpenAI-compatible server: base URL (ends in /v1), model name (empty: the server's first), API key.

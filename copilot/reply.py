@@ -698,7 +698,12 @@ class Drafter:
             context,
             reply_shots(self.generator, self.settings),
         )
-        params = GenerationParams(max_new_tokens=self.settings.max_new_tokens, stop=stop_strings(rlang))
+        params = GenerationParams(
+            max_new_tokens=self.settings.max_new_tokens,
+            stop=stop_strings(rlang),
+            copy_bias=self.settings.reply_copy_bias,
+            copy_source=top_sentence,
+        )
         gen: Generation = run_generation(self.generator, prompt, params, on_text)
         timings.update(first_token_ms=gen.first_token_ms, generation_ms=gen.generation_ms, new_tokens=gen.new_tokens)
         draft.model = gen.model

@@ -392,3 +392,14 @@ def test_tuned_generator_gets_the_zero_shot_prompt(small_kb: Path, tmp_path: Pat
     gen.prompt_shots = 0  # type: ignore[attr-defined]  # what TransformersGenerator reports with an adapter
     cp.draft_reply("Comment retourner un produit ?")
     assert gen.prompts[-1].user.count("Source [1]") == 1
+
+
+def test_reply_copy_bias_points_at_the_best_sentence(small_kb: Path, tmp_path: Path) -> None:
+    cp, gen = _copilot(small_kb, tmp_path, ["vous avez 14 jours pour retourner un produit, gratuitement [1]."])
+    d = cp.draft_reply("Comment retourner un produit ?")
+    assert gen.params[-1].copy_bias == 0.0  # off by default
+    script = ["vous avez 14 jours pour retourner un produit, gratuitement [1]."]
+    cp2, gen2 = _copilot(small_kb, tmp_path / "b", script, reply_copy_bias=2.0)
+    cp2.draft_reply("Comment retourner un produit ?")
+    p = gen2.params[-1]
+    assert p.copy_bias == 2.0 and p.copy_source and p.copy_source in d.citations[0].text
