@@ -472,7 +472,7 @@ ARABIZI_MARKERS = frozenset(
     ]
 )
 _ARABIZI_DIGIT_WORD = re.compile(
-    r"^(?=.*[a-z])(?!\d+(?:h|mn|min|s|mo|go|gb|mb|kb|g|km|m|dh|mad|e|er|eme|ème|x|am|pm)\d*$)[a-z]*[2356789][a-z0-9]*$"
+    r"^(?=.*[a-z])(?!\d+(?:h|mn|min|s|mo|go|gb|mb|kb|g|km|m|dh|mad|e|er|eme|ème|x|am|pm|st|nd|rd|th|secs?|plus|pax)\d*$)[a-z]*[2356789][a-z0-9]*$"
 )
 _LATIN_FUNCTION = {
     "fr": frozenset(
@@ -681,17 +681,23 @@ def darija_arabic_score(text: str) -> tuple[float, int]:
 
 def arabizi_score(text: str) -> tuple[float, int]:
     """(Arabizi evidence, number of Latin words) for a Latin-script text."""
+    digits, lexical, n = _arabizi_evidence(text)
+    return digits + lexical, n
+
+
+def _arabizi_evidence(text: str) -> tuple[float, float, int]:
+    """(words with Arabizi digits, Darija marker and lexicon evidence, number of Latin words)."""
     words = [w for w in _WORDS.findall(fold_latin(text)) if not ARABIC_CHARS.match(w[0]) and not w.isdigit()]
-    if not words:
-        return 0.0, 0
     lex = _lexicon_arabizi()
-    score = 0.0
+    digits = lexical = 0.0
     for w in words:
-        if _ARABIZI_DIGIT_WORD.match(w) or w in ARABIZI_MARKERS:
-            score += 1.0
+        if w in ARABIZI_MARKERS:
+            lexical += 1.0
+        elif _ARABIZI_DIGIT_WORD.match(w):
+            digits += 1.0
         elif w in lex:
-            score += 0.5
-    return score, len(words)
+            lexical += 0.5
+    return digits, lexical, len(words)
 
 
 def _mixed_in_arabizi(text: str) -> tuple[str, ...]:
@@ -718,6 +724,7 @@ def _latin_guess(text: str) -> tuple[str, float]:
     return (best, counts[best] / max(1, len(words))) if counts[best] else ("und", 0.0)
 
 
+_SOCIAL = re.compile(r"https?://\S+|www\.\S+|(?<![\w.])@\w+|\^[A-Za-z]{1,4}\b|(?<!\w)#(?=\d)")
 _BLOB = re.compile(r"(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{20,}={0,2}")
 
 
@@ -747,14 +754,27 @@ def detect_language(text: str) -> LanguageInfo:
             code = "ar" if code not in ("fa", "ur", "ps", "ckb", "azb") or m > 0 or d > 0 else code
         return LanguageInfo(code, float(str(top["score"])), script="Arab", mixed_with=mixed)
 
-    az, n = arabizi_score(text)
-    if n and (az >= 2 or (az >= 1 and n <= 3) or az / n >= 0.3):
+    text = _SOCIAL.sub(" ", text).replace("\u2019", "'")  # handles, links, signatures: no language in them
+    digits, lexical, n = _arabizi_evidence(text)
+    az = digits + lexical
+    guesses = _fasttext(text) if n else []
+    european = (
+        not lexical
+        and bool(guesses)
+        and str(guesses[0]["lang"]) in ("fr", "en", "es")
+        and float(str(guesses[0]["score"])) >= 0.8
+        and _latin_guess(text)[1] >= 0.15
+    )  # e.g. "my O2 contract, 2nd time": digits inside words but fluent English
+    if n and not european and (az >= 2 or (az >= 1 and n <= 3) or az / n >= 0.3):
         return LanguageInfo("ary-Latn", min(0.99, 0.5 + 0.5 * az / n), script="Latn", mixed_with=_mixed_in_arabizi(text))
-    guesses = _fasttext(text)
     if not guesses:
         return LanguageInfo("und", 0.0)
     top = guesses[0]
     code, score = str(top["lang"]), float(str(top["score"]))
+    if n and code not in PLAUSIBLE_LATIN and not az and score < 0.9:
+        lang, share = _latin_guess(text)  # an unsure detector on text full of French/English/Spanish small words
+        if share >= 0.2 and n >= 5:
+            return LanguageInfo(lang, share, script="Latn")
     if n and code not in PLAUSIBLE_LATIN and (az > 0 or score < 0.9):
         # Latin text that is no language customers here write in, with some Darija evidence or
         # an unsure detector (Arabizi often reads as Indonesian, Polish, Turkish...): Arabizi.

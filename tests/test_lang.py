@@ -40,3 +40,25 @@ def test_empty_and_symbols_are_undetermined() -> None:
 
 def test_zero_width_and_controls_do_not_break_detection() -> None:
     assert detect_language("Bon\u200bjour, ma fac\u200dture est trop élevée\x07").code == "fr"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeTel my contract ends on the 30th, can you remind me to cancel it please? thanks",
+        "@SkylineAir flight delayed AGAIN!! 2nd time this week. Gate B7, still no updates https://t.co/xYz12AbC3q",
+        "@NorthMobile Not happy with my S8+ and the O2 network today, calls keep dropping and I’m paying for 5gb",
+        "@Brightbank You’re welcome. I’m still unhappy I won’t be able to use the card before the 23rd though. ^JR",
+    ],
+)
+def test_english_social_media_messages_are_not_arabizi(text: str) -> None:
+    """Handles, links, agent signatures, ordinals and product names hold digits inside words; they are not Arabizi."""
+    assert detect_language(text).code == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@ShopMa salam 3afak fin wslat lcommande dyali? 3 ayam w ana kantsna", "salam bghit n3ref ch7al taman dial l'abonnement"],
+)
+def test_arabizi_with_handles_is_still_arabizi(text: str) -> None:
+    assert detect_language(text).code == "ary-Latn"
