@@ -115,10 +115,6 @@ class Settings:
     #: conversation's words; extractive otherwise, which scores higher on TweetSumm and is 40x faster), ``default``
     #: (the ``generator`` setting for every summary), ``none`` (extractive only) or a backend name.
     summary_generator: str = "auto"
-    #: Added to the logits of the conversation's tokens when a model writes a summary paragraph in the conversation's
-    #: own language, so it reuses the conversation's words (TweetSumm 100-139: ROUGE-L +1.6 at 2.0, and 3.0 loops;
-    #: the held-back tuning conversations: -2). Not used across languages. 0 turns it off.
-    summary_copy_bias: float = 2.0
     #: Maximum characters of one conversation to summarise.
     max_conversation_chars: int = 200_000
     #: Summary categories, comma-separated (empty: the category of the KB article closest to the issue).

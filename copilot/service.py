@@ -305,7 +305,7 @@ class Copilot:
         from copilot.errors import InputError
         from copilot.lang import detect_language
         from copilot.pii import Redactor
-        from copilot.summarize import extractive_summary, generated_summary, needs_model, parse_conversation
+        from copilot.summarize import extractive_summary, generated_summary, parse_conversation
         from copilot.templates import reply_language
 
         try:
@@ -337,14 +337,7 @@ class Copilot:
         if use_generator and gen is None:
             gen = self.generator()
         if gen is not None:
-            text, reasons, model = generated_summary(
-                turns,
-                summary_language=target,
-                generator=gen,
-                detect=detect_language,
-                # copying the conversation's tokens helps only when the summary is in the conversation's language
-                copy_bias=0.0 if needs_model(conv_lang, target) else self.settings.summary_copy_bias,
-            )
+            text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
             summary.model = model
             if text is not None:
                 summary.summary = text

@@ -442,22 +442,12 @@ def generated_summary(
     detect: Callable[[str], LanguageInfo],
     max_words: int = 100,
     max_chars: int = 3000,
-    copy_bias: float = 0.0,
 ) -> tuple[str | None, list[str], str]:
-    """(paragraph or None, rejection reasons, model id) from the generator.
-
-    ``copy_bias`` is added to the logits of the conversation's tokens (backends with logit access): the paragraph
-    then reuses the conversation's words, as human summaries of support chats do.
-    """
+    """(paragraph or None, rejection reasons, model id) from the generator."""
     key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
     conv_label = PROMPTS[key][1]
     prompt = summary_prompt(turns, summary_language, max_chars)
-    params = GenerationParams(
-        max_new_tokens=120,
-        stop=("\n\n", f"{conv_label}:", "###"),
-        copy_bias=copy_bias,
-        copy_source=" ".join(clean_turn(t) for _, t in turns),
-    )
+    params = GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###"))
     gen = run_generation(generator, prompt, params)
     text = " ".join(gen.text.split())
     reasons = []

@@ -233,13 +233,3 @@ def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: P
     assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == 3
     none = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=None)
     assert none.summarize_conversation(CONV, language="en").path == "extractive"
-
-
-def test_summary_prompt_asks_the_generator_to_copy_the_conversation(tmp_path: Path) -> None:
-    gen = ScriptedGenerator(["says that order SE-2026-123456 has not arrived; the agent files a complaint."])
-    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_copy_bias=1.5)
-    cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
-    cp.summarize_conversation(CONV, use_generator=True)
-    assert gen.params[-1].copy_bias == 1.5 and "SE-2026-123456" in gen.params[-1].copy_source
-    cp.summarize_conversation(CONV, language="en", use_generator=True)  # across languages there is nothing to copy
-    assert gen.params[-1].copy_bias == 0.0
