@@ -246,13 +246,12 @@ def test_copy_bias_pulls_generation_towards_the_source(base_settings: Settings, 
     settings = base_settings.replace(generator_vocab="trimmed" if backend.endswith("trimmed") else "full")
     gen = make_generator(settings, backend.removesuffix("-trimmed"))
     assert gen is not None
-    source = "Votre colis SE-2026-123456 arrive jeudi au point relais de Casablanca."
+    source = "Votre colis arrive jeudi au point relais de Casablanca."
     p = Prompt(system="", user="Write a short story about a dragon.\nStory:", prefix="")
     plain = run_generation(gen, p, GenerationParams(max_new_tokens=16))
     zero = run_generation(gen, p, GenerationParams(max_new_tokens=16, copy_bias=0.0, copy_source=source))
     assert zero.text == plain.text
     pulled = run_generation(gen, p, GenerationParams(max_new_tokens=16, copy_bias=60.0, copy_source=source))
-    assert pulled.text != plain.text
-    words = {w.strip(".,").lower() for w in source.split()}
-    got = [w.strip(".,").lower() for w in pulled.text.split() if w.strip(".,")]
-    assert got and sum(any(w in s or s in w for s in words) for w in got) / len(got) >= 0.8, pulled.text
+    chars = set(source)  # only the source's tokens can win, so only its characters appear
+    assert pulled.text.strip() and set("".join(pulled.text.split())) <= chars, pulled.text
+    assert not set("".join(plain.text.split())) <= chars, plain.text
