@@ -171,9 +171,9 @@ def _add_generator(p: argparse.ArgumentParser, summaries: bool = False) -> None:
     p.add_argument(
         "--generator",
         metavar="NAME",
-        help="auto (default: the embedded model writes the paragraph only when the summary is in another language "
-        "than the conversation's, or it is Darija) | transformers | llama.cpp | openai (the model for every summary) "
-        "| none (extractive only); $COPILOT_SUMMARY_GENERATOR"
+        help="none (default: extractive) | auto (the embedded model writes the paragraph only when the summary is "
+        "in another language than the conversation's, or it is Darija) | transformers | llama.cpp | openai (the "
+        "model for every summary); $COPILOT_SUMMARY_GENERATOR"
         if summaries
         else "transformers (embedded, default) | llama.cpp | openai | none (extractive drafts only); $COPILOT_GENERATOR",
     )

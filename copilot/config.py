@@ -110,11 +110,12 @@ class Settings:
     #: Seconds before a request to the server times out, and retries after a failure.
     openai_timeout: float = 60.0
     openai_retries: int = 2
-    #: Generator for the summary paragraph: ``auto`` (the ``generator`` setting when the summary is in another
-    #: language than the conversation's, or the conversation is Darija: the extractive paragraph could only copy the
-    #: conversation's words; extractive otherwise, which scores higher on TweetSumm and is 40x faster), ``default``
-    #: (the ``generator`` setting for every summary), ``none`` (extractive only) or a backend name.
-    summary_generator: str = "auto"
+    #: Generator for the summary paragraph: ``none`` (extractive only, the default: it scores higher on TweetSumm and
+    #: quotes the conversation, while the tuned 270M model misstates facts, above all across languages; README),
+    #: ``auto`` (the ``generator`` setting only when the summary is in another language than the conversation's or
+    #: the conversation is Darija, where the extractive paragraph can only quote or gloss), ``default`` (the
+    #: ``generator`` setting for every summary) or a backend name.
+    summary_generator: str = "none"
     #: Maximum characters of one conversation to summarise.
     max_conversation_chars: int = 200_000
     #: Summary categories, comma-separated (empty: the category of the KB article closest to the issue).

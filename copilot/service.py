@@ -295,8 +295,8 @@ class Copilot:
             language: Language the summary is written in (``fr``, ``ar``, ``es``, ``en``); default: the
                 conversation's (Darija -> Arabic, Arabizi -> French).
             use_generator: Try a generator for the summary paragraph; default: as ``settings.summary_generator`` says
-                (``auto`` = only when the summary is in another language than the conversation's, or it is Darija;
-                ``none`` = extractive only).
+                (``none`` = extractive only; ``auto`` = only when the summary is in another language than the
+                conversation's, or it is Darija).
             redact_pii: Mask e-mails, phones, IBANs, cards, IPs and token URLs before anything else sees the text.
 
         Raises:

@@ -202,7 +202,7 @@ def test_default_settings_summarise_extractively_without_calling_the_model(tmp_p
 
 
 def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: Path) -> None:
-    """Default ``summary_generator=auto``: extractive when the summary is in the conversation's language, the model
+    """``summary_generator=auto``: extractive when the summary is in the conversation's language, the model
     when it is not (the extractive path could only copy the conversation's words) or the conversation is Darija."""
     gen = ScriptedGenerator(
         [
@@ -211,8 +211,7 @@ def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: P
             "signale que sa commande n'est toujours pas arrivée ; l'agent la vérifie.",
         ]
     )
-    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False)
-    assert settings.summary_generator == "auto"
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_generator="auto")
     cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
     same = cp.summarize_conversation(CONV)  # French conversation, French summary
     assert same.path == "extractive" and gen.prompts == []
