@@ -302,6 +302,15 @@ def report(results: dict[str, Any]) -> str:
     ]
     lines.append("\n### Through the reply pipeline (final drafts; generated_share = validator accepted the model's text)\n")
     lines.append(_per_set_table(results, names, "pipeline", "set", cols))
+    for v in names:
+        a = results[v]["pipeline"]["all"]
+        if a.get("kept_with_gold"):
+            lines.append(
+                f"\n{v}: of {a['kept_with_gold']} drafts where the model's text was kept, the answer is in "
+                f"{a['kept_model_answer']}; the extractive draft of the same messages has it in {a['kept_extractive_answer']}. "
+                f'The model said "not in our help centre" on {a["refused"]} answerable messages; the draft had the '
+                f"answer in {a['refused_but_answered']} of them."
+            )
     lines.append("\n### Summaries (English reference summaries; ROUGE-L best over references)\n")
     rows = []
     for v in names:

@@ -61,17 +61,18 @@ def score(
     right = None
     if gold_key is not None or gold_ids:
         right = bool(cited_ids & gold_ids) or any(key_of.get(a) == gold_key for a in cited_ids if gold_key)
-    ans = None
+    ans = ans_extractive = None
     if answer:
-        digits = re.sub(r"\D", "", answer)
-        flat = re.sub(r"\s", "", d.reply.lower())
-        ans = (digits in re.sub(r"\D", "", d.reply)) if digits else (re.sub(r"\s", "", answer.lower()) in flat)
+        ans = _contains_answer(d.reply, answer)
+        ans_extractive = _contains_answer(d.extractive_reply or d.reply, answer)
     return {
         "language_ok": detected in ACCEPTED.get(d.reply_language, {d.reply_language}),
         "detected": detected,
         "citations_valid": valid,
         "right_article": right,
         "answer_in_reply": ans,
+        "answer_in_extractive": ans_extractive,
+        "model_refused": any("the model found no answer" in w for w in d.warnings),
         "no_match": d.no_match,
         "invented": bool(unsupported_facts(d.reply, sources)) if not d.no_match else False,
         "path": d.path,
@@ -83,6 +84,14 @@ def score(
     }
 
 
+def _contains_answer(text: str, answer: str) -> bool:
+    """The gold answer is in the text: its digits in order when it has any, else its letters without spaces."""
+    digits = re.sub(r"\D", "", answer)
+    if digits:
+        return digits in re.sub(r"\D", "", text)
+    return re.sub(r"\s", "", answer.lower()) in re.sub(r"\s", "", text.lower())
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     def rate(key: str) -> float:
         vals = [r[key] for r in rows if r[key] is not None]
@@ -92,6 +101,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     oos = [r for r in rows if r["right_article"] is None and r["answer_in_reply"] is None and r.get("oos")]
     gen = [r for r in rows if r["new_tokens"]]
     decode = decode_rates((r["new_tokens"], r["first_token_ms"], r["generation_ms"]) for r in gen)
+    kept = [r for r in rows if r["path"] == "generated" and not r["no_match"] and r.get("answer_in_extractive") is not None]
+    refused = [r for r in rows if r.get("model_refused") and r["answer_in_reply"] is not None]
     reasons: dict[str, int] = defaultdict(int)
     for r in rows:
         for x in r["rejected"]:
@@ -110,6 +121,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "total_p50_ms": percentile([r["total_ms"] for r in rows if not r["no_match"]], 50),
         "decode_tok_s": mean(decode),
         "rejections": dict(reasons),
+        # paired: drafts whose model text was kept, answer in it vs in the extractive draft of the same message
+        "kept_model_answer": sum(1 for r in kept if r["answer_in_reply"]),
+        "kept_extractive_answer": sum(1 for r in kept if r["answer_in_extractive"]),
+        "kept_with_gold": len(kept),
+        # the model's "not in our help centre" on answerable messages, and how often the draft had the answer anyway
+        "refused": len(refused),
+        "refused_but_answered": sum(1 for r in refused if r["answer_in_reply"]),
     }
 
 
