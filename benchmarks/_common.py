@@ -10,10 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("COPILOT_EVAL_DATA", ROOT.parent / "shared" / "data"))
@@ -94,3 +94,22 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout: float, ready
         if proc.poll() is not None or time.time() > deadline:
             return False
         time.sleep(0.5)
+
+
+def start_serve(
+    args: Sequence[str], env: dict[str, str], log: IO[bytes] | int, timeout: float
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``copilot serve ARGS`` on a free port of 127.0.0.1 and wait until it answers: (process, URL).
+
+    Raises:
+        RuntimeError: The server exited or did not answer within ``timeout`` seconds (it is stopped first).
+    """
+    port = free_port()
+    cmd = [sys.executable, "-m", "copilot", "serve", *args, "--port", str(port), "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log != subprocess.DEVNULL else log)
+    url = f"http://127.0.0.1:{port}/"
+    if not wait_for_http(url, proc, timeout):
+        proc.terminate()
+        proc.wait(timeout=30)
+        raise RuntimeError(f"copilot serve did not answer at {url} within {timeout:.0f} s")
+    return proc, url

@@ -14,45 +14,22 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, free_port, percentile, save, table, wait_for_http
+from benchmarks._common import ROOT, percentile, save, start_serve, table
 
 
 def serve(generator: str, index: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {
         **os.environ,
         "COPILOT_MODELS_DIR": str(ROOT / "models"),
         "COPILOT_DATABASE_URL": f"sqlite:///{work / f'fb-{generator}.db'}",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "copilot",
-            "serve",
-            "--index",
-            str(index),
-            "--generator",
-            generator,
-            "--port",
-            str(port),
-            "--no-progress",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    if not wait_for_http(url, proc, 300):
-        raise RuntimeError("copilot serve did not start")
-    return proc, url
+    return start_serve(["--index", str(index), "--generator", generator], env, subprocess.DEVNULL, 300)
 
 
 def key(r: dict[str, Any]) -> tuple[Any, ...]:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from benchmarks._common import free_port, wait_for_http
+from benchmarks._common import start_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -54,38 +52,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "تبلغ تكلفة التوصيل 25 MAD لكل طلبية في جميع أنحاء المغرب، وهو مجاني ابتداءً من 300 MAD.\n",
         encoding="utf-8",
     )
-    port = free_port()
     env = {**os.environ, "COPILOT_MODELS_DIR": str(work / "models"), "COPILOT_MIN_CONFIDENCE": "0.3"}
-    log = (work / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "copilot",
-            "serve",
-            "--index",
-            str(work / "index"),
-            "--kb",
-            str(kb),
-            "--generator",
-            "none",
-            "--port",
-            str(port),
-            "--no-progress",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        if not wait_for_http(url, proc, 180):
-            raise RuntimeError((work / "serve.log").read_text(errors="replace")[-3000:])
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    with (work / "serve.log").open("wb") as log:
+        try:
+            proc, url = start_serve(["--index", str(work / "index"), "--kb", str(kb), "--generator", "none"], env, log, 180)
+        except RuntimeError as e:
+            raise RuntimeError((work / "serve.log").read_text(errors="replace")[-3000:]) from e
+        try:
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def test_agent_flow_lead_view_and_knowledge(server: str, tmp_path: Path) -> None:
