@@ -3,8 +3,8 @@
 The held-back conversations (ids ending in 0) were never trained on; their reference summaries were written in the
 training style, so this is an in-distribution check. It is the only measure here of summaries written in another
 language than the conversation's (e.g. Arabizi → French), which no external dataset covers. ``auto`` is what
-``copilot summarize`` does by default (the tuned paragraph where ``copilot.summarize.needs_model`` says so, the
-extractive one elsewhere); "in language" is the share of paragraphs detected in the summary language (Darija counts
+``copilot summarize --generator auto`` does (the tuned paragraph where ``copilot.summarize.needs_model`` says so,
+the extractive one elsewhere); "in language" is the share of paragraphs detected in the summary language (Darija counts
 for Arabic, as in the summary validator)::
 
     python -m benchmarks.held_summaries

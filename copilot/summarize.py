@@ -447,8 +447,7 @@ def generated_summary(
     key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
     conv_label = PROMPTS[key][1]
     prompt = summary_prompt(turns, summary_language, max_chars)
-    params = GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###"))
-    gen = run_generation(generator, prompt, params)
+    gen = run_generation(generator, prompt, GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###")))
     text = " ".join(gen.text.split())
     reasons = []
     source = " ".join(t for _, t in turns)

@@ -132,13 +132,13 @@ class TransformersGenerator:
         out: list[int] = []
         printed = ""
         keep, extra_w = self._keep, None
+        special = {int(t) for t in tok.all_special_ids}
         if keep is not None:  # trimmed vocabulary + every token of this prompt (names, codes it may copy)
-            extra = sorted(set(ids) - set(keep.tolist()) - {int(t) for t in tok.all_special_ids})
+            extra = sorted(set(ids) - set(keep.tolist()) - special)
             keep = torch.cat([keep, torch.tensor(extra, dtype=torch.long)])
             extra_w = self._full_weight[torch.tensor(extra, dtype=torch.long)].float() if extra else None
         bias_cols = None  # logit columns of the tokens to copy (GenerationParams.copy_bias)
         if params.copy_bias and params.copy_source:
-            special = {int(t) for t in tok.all_special_ids}
             copy = set(tok(params.copy_source, add_special_tokens=False).input_ids) - special
             cols = [i for i, t in enumerate(keep.tolist()) if t in copy] if keep is not None else sorted(copy)
             bias_cols = torch.tensor(cols, dtype=torch.long)
