@@ -2,10 +2,12 @@
 
 The held-back conversations (ids ending in 0) were never trained on; their reference summaries were written in the
 training style, so this is an in-distribution check. It is the only measure here of summaries written in another
-language than the conversation's (e.g. Arabizi → French), which no external dataset covers. ``auto`` is what
-``copilot summarize --generator auto`` does (the tuned paragraph where ``copilot.summarize.needs_model`` says so,
-the extractive one elsewhere); "in language" is the share of paragraphs detected in the summary language (Darija counts
-for Arabic, as in the summary validator)::
+language than the conversation's (e.g. Arabizi → French), which no external dataset covers. ``tuned`` is the
+model's own paragraph for every conversation (``--generator default``); ``auto`` is what ``copilot summarize`` does by
+default (the extractive paragraph, with its two quotes translated by the model where
+``copilot.summarize.needs_model`` says the conversation is in another language than the summary, or Darija);
+"in language" is the share of paragraphs detected in the summary language (Darija counts for Arabic, as in the
+summary validator)::
 
     python -m benchmarks.held_summaries
 """
@@ -18,10 +20,10 @@ import statistics
 import tempfile
 from collections import defaultdict
 
+from benchmarks._common import save
 from benchmarks.model import rouge_l
 from copilot import Copilot, Settings
 from copilot.lang import detect_language
-from copilot.summarize import needs_model
 from copilot.tune import DATA as TUNING
 from copilot.tune import held_back
 
@@ -37,16 +39,22 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows = [json.loads(x) for f in sorted((TUNING / "summaries").glob("*.jsonl")) for x in f.open(encoding="utf-8") if x.strip()]
     rows = [r for r in rows if held_back(r["id"])][: args.limit or None]
-    settings = Settings.from_env(progress=False, summary_generator="default")
+    settings = Settings.from_env(progress=False, summary_generator="auto")
     cp = Copilot(settings, index_dir=tempfile.mkdtemp(), generator="transformers")
     paths = ("tuned", "extractive", "auto")
     res: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    texts: list[dict[str, object]] = []
     for r in rows:
         turns = [{"speaker": t["speaker"], "text": t["text"]} for t in r["turns"]]
         lang = r["summary_language"]
         tuned = cp.summarize_conversation(turns, language=lang, use_generator=True)
         ext = cp.summarize_conversation(turns, language=lang, use_generator=False)
-        auto = tuned if needs_model(tuned.language, lang) else ext
+        auto = cp.summarize_conversation(turns, language=lang)
+        texts.append(
+            {"id": r["id"], "language": r["language"], "summary_language": lang, "reference": r["summary"]}
+            | {name: s.summary for name, s in zip(paths, (tuned, ext, auto))}
+            | {"auto rejected": auto.rejected}
+        )
         cross = lang != r["language"] and not (r["language"] == "ary" and lang == "ar")
         kind = "cross-language" if cross else "same language"
         for key in ((kind, r["language"]), (kind, "all"), ("all", "all")):
@@ -54,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                 res[key][name].append(rouge_l(s.summary, [r["summary"]]))
                 res[key][f"{name} in language"].append(in_language(s.summary, lang))
             res[key]["generated"].append(float(tuned.path == "generated"))
-            res[key]["auto uses the model"].append(float(auto is tuned))
+            res[key]["auto uses the model"].append(float(auto.path == "translated"))
     cols = [f"ROUGE-L {p}" for p in paths] + [f"in language: {p}" for p in paths] + ["tuned kept", "auto: model"]
     print("| summary | conversation language | n | " + " | ".join(cols) + " |")
     print("|---|---|---" + "|---" * len(cols) + "|")
@@ -62,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = [f"{statistics.mean(v[p]):.1f}" for p in paths] + [f"{statistics.mean(v[p + ' in language']):.2f}" for p in paths]
         cells += [f"{statistics.mean(v['generated']):.2f}", f"{statistics.mean(v['auto uses the model']):.2f}"]
         print(f"| {kind} | {lang} | {len(v['tuned'])} | " + " | ".join(cells) + " |")
+    print(f"saved {save('held_summaries', texts)} (the paragraphs, to read by hand)")
     return 0
 
 

@@ -623,7 +623,7 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
     else:
         per = settings.replace(threads=max(1, settings.threads // args.workers), progress=False)
         executor = ProcessPoolExecutor(args.workers, initializer=_init_worker, initargs=(per, args.index, args.embedder))
-    counts = {"ok": 0, "error": 0, "skipped": 0, "generated": 0}
+    counts = {"ok": 0, "error": 0, "skipped": 0, "generated": 0, "translated": 0}
     start = time.perf_counter()
     with ResumableOutput(args.output, overwrite=args.overwrite) as out:
         rows = list(_iter_conversations(args.input, settings.max_row_bytes))
@@ -639,6 +639,7 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
             else:
                 counts["ok"] += 1
                 counts["generated"] += row.get("path") == "generated"
+                counts["translated"] += row.get("path") == "translated"
 
         redact = not args.no_redact
         try:
@@ -665,8 +666,8 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
     minutes = (time.perf_counter() - start) / 60
     rate = counts["ok"] / minutes if minutes > 0 else 0.0
     print(
-        f"summarised {counts['ok']} conversations ({counts['generated']} generated, {counts['ok'] - counts['generated']} "
-        f"extractive), {counts['error']} errors, {counts['skipped']} already done; {rate:.0f} conversations/minute",
+        f"summarised {counts['ok']} conversations ({counts['generated']} generated, {counts['translated']} with translated "
+        f"quotes, {counts['ok'] - counts['generated'] - counts['translated']} extractive), {counts['error']} errors, {counts['skipped']} already done; {rate:.0f} conversations/minute",
         file=sys.stderr,
     )
     return 0

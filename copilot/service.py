@@ -305,7 +305,7 @@ class Copilot:
         from copilot.errors import InputError
         from copilot.lang import detect_language
         from copilot.pii import Redactor
-        from copilot.summarize import extractive_summary, generated_summary, parse_conversation
+        from copilot.summarize import extractive_summary, generated_summary, parse_conversation, translated_summary
         from copilot.templates import reply_language
 
         try:
@@ -336,14 +336,21 @@ class Copilot:
         gen = self.summary_generator(conv_lang, target) if use_generator is not False else None
         if use_generator and gen is None:
             gen = self.generator()
-        if gen is not None:
+        if gen is None:
+            return summary
+        if self.settings.summary_generator.strip().lower() == "auto" and not use_generator:
+            text, reasons, model = translated_summary(
+                turns, conversation_language=conv_lang, summary_language=target, generator=gen, detect=detect_language
+            )
+            path = "translated"
+        else:
             text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
-            summary.model = model
-            if text is not None:
-                summary.summary = text
-                summary.path = "generated"
-            else:
-                summary.rejected = reasons
+            path = "generated"
+        summary.model = model
+        summary.rejected = reasons  # for translated quotes: the quotes left untranslated, and why
+        if text is not None:
+            summary.summary = text
+            summary.path = path
         return summary
 
     def summary_generator(self, conversation_language: str = "", summary_language: str = "") -> Generator | None:

@@ -319,19 +319,24 @@ def extractive_summary(
     )
 
 
-def _third_person_en(text: str) -> str:
-    """First and second person to third person, for an English summary ("my bill" -> "their bill")."""
+def _third_person_en(text: str, speaker: str = "customer") -> str:
+    """First and second person to third person, for an English summary ("my bill" -> "their bill").
+
+    ``speaker`` says who "I" is; "you" is the other side, "we"/"us" is always the agent's company.
+    """
+    me, other = ("agent", "customer") if speaker == "agent" else ("customer", "agent")
     for pat, rep in (
-        (r"\bI'm\b", "customer is"),
-        (r"\bI've\b", "customer has"),
-        (r"\bI\b", "customer"),
+        (r"\bI(?:'m| am)\b", f"{me} is"),
+        (r"\bI've\b", f"{me} has"),
+        (r"\bI'll\b", f"{me} will"),
+        (r"\bI\b", me),
         (r"\bmy\b", "their"),
         (r"\bme\b", "them"),
         (r"\bwe're\b", "agent is"),
         (r"\bwe\b", "agent"),
         (r"\bus\b", "agent"),
-        (r"\byou're\b", "customer is"),
-        (r"\byou\b", "customer"),
+        (r"\byou(?:'re| are)\b", f"{other} is"),
+        (r"\byou\b", other),
         (r"\byour\b", "their"),
     ):
         text = re.sub(pat, rep, text, flags=re.I if pat not in (r"\bI\b", r"\bus\b") else 0)
@@ -368,7 +373,7 @@ def lead_summary(customer_turn: str, agent_turn: str, language: str, *, conversa
     else:
         averb = agent_says
     if key == "en":
-        customer_turn, agent_turn = _third_person_en(customer_turn), _third_person_en(agent_turn)
+        customer_turn, agent_turn = _third_person_en(customer_turn), _third_person_en(agent_turn, "agent")
     out = f"{w['customer']} {verb} {_cap_words(customer_turn, words, mark='')}"
     if agent_turn:
         out += f" {w['agent']} {averb} {_cap_words(agent_turn, words, mark='')}"
@@ -465,3 +470,73 @@ def generated_summary(
     if len(sents) != len(set(sents)):
         reasons.append("repeated sentences")
     return (None if reasons else text), reasons, gen.model
+
+
+def _quote(text: str, words: int = 30) -> str:
+    """The first sentences of a turn, at most ``words`` words: what the lead paragraph quotes."""
+    out: list[str] = []
+    for s in sentences_of(text):
+        if out and len(" ".join([*out, s]).split()) > words:
+            break
+        out.append(s)
+    return _cap_words(" ".join(out) or clean_turn(text), words, mark="")
+
+
+def translated_summary(
+    turns: Sequence[tuple[str, str]],
+    *,
+    conversation_language: str,
+    summary_language: str,
+    generator: Generator,
+    detect: Callable[[str], LanguageInfo],
+    max_words: int = 100,
+) -> tuple[str | None, list[str], str]:
+    """(paragraph or None, rejection reasons, model id): the lead paragraph with its two quotes translated.
+
+    The extractive paragraph quotes the customer's first turn and the agent's last one inside a frame written in
+    the summary language. Across languages the quotes stay in the conversation's language (Darija is glossed word by
+    word into French or English). Here the generator translates each quote (the tuned model learned translation of
+    customer messages, Darija included); a translation is kept only when it passes the rewrite checks (language,
+    no number, id or amount that the quote lacks, no instruction) and is not much longer than the quote. A quote
+    already in the summary language, or whose translation is rejected, stays as the extractive paragraph has it.
+    ``None`` when no quote was translated.
+    """
+    from copilot.rewrite import translate_with_generator
+    from copilot.templates import ACCEPTED
+
+    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+    ok = ACCEPTED.get(key, {key})
+    first = next((clean_turn(t) for sp, t in turns if sp == "customer" and len(clean_turn(t).split()) >= 3), "")
+    first = first or next((clean_turn(t) for sp, t in turns if sp == "customer"), "")
+    last = next((clean_turn(t) for sp, t in reversed(turns) if sp == "agent"), "")
+    quotes: list[str] = []
+    reasons: list[str] = []
+    model = ""
+    translated = 0
+    for role, text in (("customer", first), ("agent", last)):
+        quote = _quote(text) if text else ""
+        if not quote or detect(quote).code in ok:
+            quotes.append(quote)
+            continue
+        tr, why = translate_with_generator(quote, key, generator=generator, detect=detect, max_new_tokens=120)
+        out = " ".join(tr.text.split("\n\n")[0].split()) if tr is not None else ""
+        if tr is not None:
+            model = tr.model
+            if len(out) > 2 * len(quote) + 60:
+                why = ["translation much longer than the quote"]
+            elif len(set(out.split())) < 0.5 * len(out.split()):
+                why = ["repeated words"]
+        if tr is not None and not why:
+            quotes.append(out)
+            translated += 1
+            continue
+        reasons += [f"{role} quote: {r}" for r in why]
+        if conversation_language.startswith("ary") and key in ("fr", "en"):
+            from copilot.darija import gloss
+
+            quote = gloss(quote, key)
+        quotes.append(quote)
+    if not translated:
+        return None, reasons, model
+    text = lead_summary(quotes[0], quotes[1], key, words=30)
+    return _cap_words(text, max_words), reasons, model

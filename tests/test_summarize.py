@@ -15,6 +15,7 @@ import pytest
 from copilot.cli import main
 from copilot.config import Settings
 from copilot.embed import HashingEmbedder
+from copilot.generators import Prompt
 from copilot.generators.scripted import ScriptedGenerator
 from copilot.pii import Redactor, iban_ok, luhn_ok
 from copilot.sentiment import sentiment_label
@@ -201,34 +202,51 @@ def test_default_settings_summarise_extractively_without_calling_the_model(tmp_p
     assert cp.summarize_conversation(CONV, use_generator=True).path == "generated"
 
 
-def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: Path) -> None:
-    """``summary_generator=auto``: extractive when the summary is in the conversation's language, the model
-    when it is not (the extractive path could only copy the conversation's words) or the conversation is Darija."""
-    gen = ScriptedGenerator(
-        [
-            "says that order SE-2026-123456 has not arrived; the agent files a complaint.",
-            "says that their order has still not arrived after a long wait; the agent is checking it.",
-            "signale que sa commande n'est toujours pas arrivée ; l'agent la vérifie.",
-        ]
-    )
+def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_path: Path) -> None:
+    """``summary_generator=auto``: extractive when the summary is in the conversation's language; across languages
+    (or from Darija) the model translates the two quotes of the lead paragraph, and a translation that adds a
+    number is rejected (that quote stays as the conversation has it)."""
+    translations = {
+        "commande SE": "My order SE-2026-123456 of 399 MAD has still not arrived, I am fed up!!",
+        "Le colis": "The parcel is stuck at the carrier, I am filing a complaint, you will get a call within 48 hours.",
+        "lcommande": "Ma commande n'est toujours pas arrivée, j'en ai assez d'attendre.",
+    }
+
+    def script(prompt: Prompt) -> str:
+        return next((v for k, v in translations.items() if k in prompt.user), "unexpected prompt")
+
+    gen = ScriptedGenerator(script)
     settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_generator="auto")
     cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
     same = cp.summarize_conversation(CONV)  # French conversation, French summary
     assert same.path == "extractive" and gen.prompts == []
     cross = cp.summarize_conversation(CONV, language="en")  # French conversation, English summary for the lead
-    assert cross.path == "generated" and cross.summary.startswith("Customer says that order SE-2026-123456")
-    assert len(gen.prompts) == 1
+    assert cross.path == "translated" and cross.model == "scripted" and not cross.rejected
+    assert cross.summary.startswith("Customer is complaining that their order SE-2026-123456 of 399 MAD")
+    assert "Agent says that The parcel is stuck at the carrier" in cross.summary
+    assert len(gen.prompts) == 2 and all("Translate the text into English" in p.user for p in gen.prompts)
+    assert not unfaithful(cross.summary, " ".join(t["text"] for t in CONV))
+    # a translation that invents a number is not used; the other quote still is
+    translations["Le colis"] = "The parcel is stuck, you will get a call within 72 hours."
+    bad = cp.summarize_conversation(CONV, language="en")
+    assert bad.path == "translated" and "My order SE-2026-123456" not in bad.summary  # third person, translated
+    assert "Le colis est bloqué" in bad.summary and any(r.startswith("agent quote: new facts") for r in bad.rejected)
     darija = [
         {"speaker": "customer", "text": "salam, lcommande dyali mazal ma wslatnich, 3iyit ntsna"},
         {"speaker": "agent", "text": "Je vérifie votre commande tout de suite."},
     ]
-    assert cp.summarize_conversation(darija, language="en").path == "generated"
-    fr = cp.summarize_conversation(darija)  # Arabizi -> French by default: still another language than Darija
-    assert fr.summary_language == "fr" and fr.path == "generated" and len(gen.prompts) == 3
+    n = len(gen.prompts)
+    fr = cp.summarize_conversation(darija)  # Arabizi -> French by default; the agent's French quote needs no model
+    assert fr.summary_language == "fr" and fr.path == "translated" and len(gen.prompts) == n + 1
+    assert "Ma commande n'est toujours pas arrivée" in fr.summary and "Je vérifie votre commande" in fr.summary
     # the same conversation with the model switched off, or no model configured: extractive, nothing lost
     off = Copilot(
         settings.replace(summary_generator="none"), embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen
     )
-    assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == 3
+    assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == n + 1
     none = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=None)
     assert none.summarize_conversation(CONV, language="en").path == "extractive"
+    # asking for the model explicitly still gives the model's own paragraph
+    gen2 = ScriptedGenerator(["says that order SE-2026-123456 has not arrived; the agent files a complaint."])
+    cp2 = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen2)
+    assert cp2.summarize_conversation(CONV, language="en", use_generator=True).path == "generated"
