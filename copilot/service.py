@@ -339,18 +339,14 @@ class Copilot:
         if gen is None:
             return summary
         if self.settings.summary_generator.strip().lower() == "auto" and not use_generator:
-            text, reasons, model = translated_summary(
-                turns, conversation_language=conv_lang, summary_language=target, generator=gen, detect=detect_language
-            )
-            path = "translated"
-        else:
-            text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
-            path = "generated"
+            return translated_summary(summary, turns, generator=gen, detect=detect_language)
+        text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
         summary.model = model
-        summary.rejected = reasons  # for translated quotes: the quotes left untranslated, and why
         if text is not None:
             summary.summary = text
-            summary.path = path
+            summary.path = "generated"
+        else:
+            summary.rejected = reasons
         return summary
 
     def summary_generator(self, conversation_language: str = "", summary_language: str = "") -> Generator | None:

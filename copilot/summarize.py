@@ -362,8 +362,12 @@ def lead_summary(customer_turn: str, agent_turn: str, language: str, *, conversa
     neg, ask, says, agent_asks_to, agent_asks, agent_says = LEAD_VERBS[key]
     if conversation_language.startswith("ary") and key in ("fr", "en"):
         from copilot.darija import gloss
+        from copilot.lang import detect_language
 
-        customer_turn, agent_turn = gloss(customer_turn, key), gloss(agent_turn, key)
+        # only the Darija turns: an agent who answers in French keeps their words (the gloss folds accents)
+        customer_turn, agent_turn = (
+            gloss(t, key) if detect_language(t).code.startswith("ary") else t for t in (customer_turn, agent_turn)
+        )
     verb = neg if sentiment_label(customer_turn) == "negative" else ask if "?" in customer_turn or "؟" in customer_turn else says
     low = agent_turn.lower()
     if re.search(r"\b(dm|direct message|please|reach out|contact|follow|veuillez|merci de|por favor|يرجى|المرجو)\b", low):
@@ -482,61 +486,91 @@ def _quote(text: str, words: int = 30) -> str:
     return _cap_words(" ".join(out) or clean_turn(text), words, mark="")
 
 
+class QuoteTranslator:
+    """Translates a conversation's sentences into the summary language with a generator, checking each one.
+
+    A translation is kept only when it passes the rewrite checks (language, no number, id or amount that the
+    sentence lacks, no instruction), is not much longer than the sentence and does not loop. A sentence already in
+    the summary language is left alone; results are cached, so a sentence quoted twice costs one generation.
+    """
+
+    def __init__(self, generator: Generator, summary_language: str, detect: Callable[[str], LanguageInfo]) -> None:
+        from copilot.templates import ACCEPTED
+
+        self.generator = generator
+        self.key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+        self.ok = ACCEPTED.get(self.key, {self.key})
+        self.detect = detect
+        self.model = ""
+        self.reasons: list[str] = []
+        self.translated = 0
+        self._cache: dict[str, str | None] = {}
+
+    def __call__(self, text: str, what: str) -> str | None:
+        """The checked translation of ``text``, or ``None`` (kept as it is: already in the language, or rejected)."""
+        if not text.strip() or self.detect(text).code in self.ok:
+            return None
+        if text not in self._cache:
+            from copilot.rewrite import translate_with_generator
+
+            tr, why = translate_with_generator(text, self.key, generator=self.generator, detect=self.detect, max_new_tokens=120)
+            out = " ".join(tr.text.split("\n\n")[0].split()) if tr is not None else ""
+            if tr is not None:
+                self.model = tr.model
+                if len(out) > 2 * len(text) + 60:
+                    why = ["translation much longer than the original"]
+                elif len(set(out.split())) < 0.5 * len(out.split()):
+                    why = ["repeated words"]
+            self._cache[text] = None if why or tr is None else out
+            self.reasons += [f"{what}: {r}" for r in why]
+            self.translated += self._cache[text] is not None
+        return self._cache[text]
+
+
 def translated_summary(
+    summary: Summary,
     turns: Sequence[tuple[str, str]],
     *,
-    conversation_language: str,
-    summary_language: str,
     generator: Generator,
     detect: Callable[[str], LanguageInfo],
     max_words: int = 100,
-) -> tuple[str | None, list[str], str]:
-    """(paragraph or None, rejection reasons, model id): the lead paragraph with its two quotes translated.
+) -> Summary:
+    """The extractive ``summary`` with its quotes translated into its summary language by ``generator``.
 
     The extractive paragraph quotes the customer's first turn and the agent's last one inside a frame written in
-    the summary language. Across languages the quotes stay in the conversation's language (Darija is glossed word by
-    word into French or English). Here the generator translates each quote (the tuned model learned translation of
-    customer messages, Darija included); a translation is kept only when it passes the rewrite checks (language,
-    no number, id or amount that the quote lacks, no instruction) and is not much longer than the quote. A quote
-    already in the summary language, or whose translation is rejected, stays as the extractive paragraph has it.
-    ``None`` when no quote was translated.
+    the summary language, and the issue, actions and next steps are sentences of the conversation. Across languages
+    they all stay in the conversation's language (Darija is glossed word by word into French or English). Here the
+    generator translates each of them (the tuned model learned to translate customer messages, Darija included),
+    through :class:`QuoteTranslator`'s checks; what is rejected stays as the extractive summary has it, and
+    ``rejected`` says why. ``path`` becomes ``translated`` when anything was translated.
     """
-    from copilot.rewrite import translate_with_generator
-    from copilot.templates import ACCEPTED
+    from dataclasses import replace
 
-    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
-    ok = ACCEPTED.get(key, {key})
+    tr = QuoteTranslator(generator, summary.summary_language, detect)
+    key = tr.key
     first = next((clean_turn(t) for sp, t in turns if sp == "customer" and len(clean_turn(t).split()) >= 3), "")
     first = first or next((clean_turn(t) for sp, t in turns if sp == "customer"), "")
     last = next((clean_turn(t) for sp, t in reversed(turns) if sp == "agent"), "")
     quotes: list[str] = []
-    reasons: list[str] = []
-    model = ""
-    translated = 0
-    for role, text in (("customer", first), ("agent", last)):
+    for what, text in (("customer quote", first), ("agent quote", last)):
         quote = _quote(text) if text else ""
-        if not quote or detect(quote).code in ok:
-            quotes.append(quote)
-            continue
-        tr, why = translate_with_generator(quote, key, generator=generator, detect=detect, max_new_tokens=120)
-        out = " ".join(tr.text.split("\n\n")[0].split()) if tr is not None else ""
-        if tr is not None:
-            model = tr.model
-            if len(out) > 2 * len(quote) + 60:
-                why = ["translation much longer than the quote"]
-            elif len(set(out.split())) < 0.5 * len(out.split()):
-                why = ["repeated words"]
-        if tr is not None and not why:
-            quotes.append(out)
-            translated += 1
-            continue
-        reasons += [f"{role} quote: {r}" for r in why]
-        if conversation_language.startswith("ary") and key in ("fr", "en"):
+        out = tr(quote, what)
+        if out is None and summary.language.startswith("ary") and key in ("fr", "en") and detect(quote).code.startswith("ary"):
             from copilot.darija import gloss
 
-            quote = gloss(quote, key)
-        quotes.append(quote)
-    if not translated:
-        return None, reasons, model
-    text = lead_summary(quotes[0], quotes[1], key, words=30)
-    return _cap_words(text, max_words), reasons, model
+            out = gloss(quote, key)
+        quotes.append(out or quote)
+    paragraph = _cap_words(lead_summary(quotes[0], quotes[1], key, words=30), max_words) if tr.translated else summary.summary
+    issue = tr(summary.issue, "issue") or summary.issue
+    actions = [tr(a, "action") or a for a in summary.actions]
+    next_steps = [tr(a, "next step") or a for a in summary.next_steps]
+    return replace(
+        summary,
+        summary=paragraph,
+        issue=issue,
+        actions=actions,
+        next_steps=next_steps,
+        path="translated" if tr.translated else summary.path,
+        model=tr.model or summary.model,
+        rejected=tr.reasons,
+    )

@@ -204,16 +204,17 @@ def test_default_settings_summarise_extractively_without_calling_the_model(tmp_p
 
 def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_path: Path) -> None:
     """``summary_generator=auto``: extractive when the summary is in the conversation's language; across languages
-    (or from Darija) the model translates the two quotes of the lead paragraph, and a translation that adds a
-    number is rejected (that quote stays as the conversation has it)."""
+    (or from Darija) the model translates the paragraph's two quotes and the issue, actions and next steps, and a
+    translation that adds a number is rejected (that sentence stays as the conversation has it)."""
     translations = {
         "commande SE": "My order SE-2026-123456 of 399 MAD has still not arrived, I am fed up!!",
         "Le colis": "The parcel is stuck at the carrier, I am filing a complaint, you will get a call within 48 hours.",
+        "Je vérifie le suivi": "I am checking the tracking of your parcel.",
         "lcommande": "Ma commande n'est toujours pas arrivée, j'en ai assez d'attendre.",
     }
 
     def script(prompt: Prompt) -> str:
-        return next((v for k, v in translations.items() if k in prompt.user), "unexpected prompt")
+        return next((v for k, v in translations.items() if k in prompt.user), "")
 
     gen = ScriptedGenerator(script)
     settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_generator="auto")
@@ -221,16 +222,21 @@ def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_
     same = cp.summarize_conversation(CONV)  # French conversation, French summary
     assert same.path == "extractive" and gen.prompts == []
     cross = cp.summarize_conversation(CONV, language="en")  # French conversation, English summary for the lead
-    assert cross.path == "translated" and cross.model == "scripted" and not cross.rejected
+    assert cross.path == "translated" and cross.model == "scripted" and not cross.rejected, cross.rejected
     assert cross.summary.startswith("Customer is complaining that their order SE-2026-123456 of 399 MAD")
-    assert "Agent says that The parcel is stuck at the carrier" in cross.summary
-    assert len(gen.prompts) == 2 and all("Translate the text into English" in p.user for p in gen.prompts)
-    assert not unfaithful(cross.summary, " ".join(t["text"] for t in CONV))
-    # a translation that invents a number is not used; the other quote still is
+    assert "Agent says that The parcel is stuck at the carrier, agent is filing a complaint" in cross.summary
+    assert cross.issue == translations["commande SE"]
+    assert set(cross.actions) <= {translations["Le colis"], translations["Je vérifie le suivi"]} and cross.actions
+    assert all(a in translations.values() for a in cross.next_steps)
+    prompts = [p.user for p in gen.prompts]
+    assert all("Translate the text into English" in p for p in prompts) and len(prompts) == len(set(prompts)) <= 3
+    assert not unfaithful(" ".join([cross.summary, cross.issue, *cross.actions]), " ".join(t["text"] for t in CONV))
+    # a translation that invents a number is not used; the other sentences still are
     translations["Le colis"] = "The parcel is stuck, you will get a call within 72 hours."
     bad = cp.summarize_conversation(CONV, language="en")
     assert bad.path == "translated" and "My order SE-2026-123456" not in bad.summary  # third person, translated
     assert "Le colis est bloqué" in bad.summary and any(r.startswith("agent quote: new facts") for r in bad.rejected)
+    assert "72" not in " ".join([bad.summary, *bad.actions, *bad.next_steps])
     darija = [
         {"speaker": "customer", "text": "salam, lcommande dyali mazal ma wslatnich, 3iyit ntsna"},
         {"speaker": "agent", "text": "Je vérifie votre commande tout de suite."},
@@ -239,6 +245,7 @@ def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_
     fr = cp.summarize_conversation(darija)  # Arabizi -> French by default; the agent's French quote needs no model
     assert fr.summary_language == "fr" and fr.path == "translated" and len(gen.prompts) == n + 1
     assert "Ma commande n'est toujours pas arrivée" in fr.summary and "Je vérifie votre commande" in fr.summary
+    assert fr.issue == translations["lcommande"]
     # the same conversation with the model switched off, or no model configured: extractive, nothing lost
     off = Copilot(
         settings.replace(summary_generator="none"), embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen
