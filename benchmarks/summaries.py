@@ -2,10 +2,10 @@
 
 Sets (read from ../shared/data at run time): TweetSumm (customer care, 2-5 references each, best-of),
 DialogSum (dev), TODSum (booking dialogues), MArSum (Darija article -> headline, the Darija path).
-Paths: ``extractive`` (``--generator none``), ``auto`` (``--generator auto``: the extractive paragraph, with its two
-quotes translated by the model only when the summary is in another language than the conversation's or the
-conversation is Darija, so MArSum's Darija articles get it and the English sets stay extractive) and each backend
-named in ``--backends`` (the model's own paragraph, kept only when it validates). Baselines: the lead baseline (first customer turn + last agent turn) and a
+Paths: ``extractive`` (``--generator none``), ``auto`` (``--generator auto``: the model writes the paragraph only when the
+summary is in another language than the conversation's or the conversation is Darija, so MArSum's Darija articles
+get it and the English sets stay extractive; ``translate`` likewise, translating the extractive summary's quotes) and
+each backend named in ``--backends`` (the model's own paragraph, kept only when it validates). Baselines: the lead baseline (first customer turn + last agent turn) and a
 naive one-at-a-time transformers loop (fp32, ``model.generate`` per conversation) for throughput.
 
     python -m benchmarks.summaries                       # 400 TweetSumm, 100 of the others, extractive, auto, transformers
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--backends",
         default="none,auto,transformers",
-        help="none (extractive), auto (quotes translated by the model across languages or from Darija), transformers, "
+        help="none (extractive), auto (the model only across languages or for Darija), translate, transformers, "
         "llama.cpp, openai",
     )
     ap.add_argument("--gen-n", type=int, default=40, help="conversations per set for generator backends (slower)")
@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             sub = data if backend == "none" else data[: args.gen_n]
             cp = Copilot(
-                settings.replace(summary_generator=backend), generator=settings.generator if backend == "auto" else backend
+                settings.replace(summary_generator=backend),
+                generator=settings.generator if backend in ("auto", "translate") else backend,
             )
             cp.summarize_conversation(sub[0][1])  # load and warm up
             preds, per_min, paths = run_path(cp, sub, lang)

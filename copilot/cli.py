@@ -172,8 +172,9 @@ def _add_generator(p: argparse.ArgumentParser, summaries: bool = False) -> None:
         "--generator",
         metavar="NAME",
         help="none (default: extractive) | auto (the embedded model writes the paragraph only when the summary is "
-        "in another language than the conversation's, or it is Darija) | transformers | llama.cpp | openai (the "
-        "model for every summary); $COPILOT_SUMMARY_GENERATOR"
+        "in another language than the conversation's, or it is Darija) | translate (there, it translates the "
+        "extractive summary's quotes instead; experimental) | transformers | llama.cpp | openai (the model for every "
+        "summary); $COPILOT_SUMMARY_GENERATOR"
         if summaries
         else "transformers (embedded, default) | llama.cpp | openai | none (extractive drafts only); $COPILOT_GENERATOR",
     )
@@ -196,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         generator = getattr(args, "generator", None)
         summary_generator = generator if args.command == "summarize" else None
-        if summary_generator in ("auto", "default"):  # summary policies, not backends
+        if summary_generator in ("auto", "translate", "default"):  # summary policies, not backends
             generator = None
         settings = Settings.from_env(
             progress=False if args.no_progress else None,
@@ -612,7 +613,7 @@ def _cmd_summarize(args: argparse.Namespace, copilot: Copilot) -> int:
         raise InputError("--language must be fr, ar, es or en")
     settings = copilot.settings
     remote = settings.summary_generator == "openai" or (
-        settings.summary_generator in ("default", "auto") and settings.generator == "openai"
+        settings.summary_generator in ("default", "auto", "translate") and settings.generator == "openai"
     )
     global _WORKER
     executor: Executor | None = None

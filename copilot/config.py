@@ -113,8 +113,10 @@ class Settings:
     #: Generator for the summary paragraph: ``none`` (extractive only, the default: it scores higher on TweetSumm and
     #: quotes the conversation, while the tuned 270M model misstates facts, above all across languages; README),
     #: ``auto`` (the ``generator`` setting only when the summary is in another language than the conversation's or
-    #: the conversation is Darija, where the extractive paragraph can only quote or gloss), ``default`` (the
-    #: ``generator`` setting for every summary) or a backend name.
+    #: the conversation is Darija, where the extractive paragraph can only quote or gloss), ``translate`` (in those
+    #: cases the model translates the extractive summary's quotes, issue, actions and next steps instead; needs an
+    #: adapter tuned with ``--translations``, experimental), ``default`` (the ``generator`` setting for every
+    #: summary) or a backend name.
     summary_generator: str = "none"
     #: Maximum characters of one conversation to summarise.
     max_conversation_chars: int = 200_000

@@ -296,7 +296,8 @@ class Copilot:
                 conversation's (Darija -> Arabic, Arabizi -> French).
             use_generator: Try a generator for the summary paragraph; default: as ``settings.summary_generator`` says
                 (``none`` = extractive only; ``auto`` = only when the summary is in another language than the
-                conversation's, or it is Darija).
+                conversation's, or it is Darija; ``translate`` = in those cases, the model translates the
+                extractive summary's quotes and fields instead of writing the paragraph).
             redact_pii: Mask e-mails, phones, IBANs, cards, IPs and token URLs before anything else sees the text.
 
         Raises:
@@ -338,7 +339,7 @@ class Copilot:
             gen = self.generator()
         if gen is None:
             return summary
-        if self.settings.summary_generator.strip().lower() == "auto" and not use_generator:
+        if self.settings.summary_generator.strip().lower() == "translate" and not use_generator:
             return translated_summary(summary, turns, generator=gen, detect=detect_language)
         text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
         summary.model = model
@@ -360,7 +361,7 @@ class Copilot:
         name = self.settings.summary_generator.strip().lower()
         if name in ("none", ""):
             return None
-        if name == "auto":
+        if name in ("auto", "translate"):
             return self.generator() if needs_model(conversation_language, summary_language) else None
         if name == "default":
             return self.generator()

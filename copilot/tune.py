@@ -2,7 +2,8 @@
 
 Examples are rendered with the runtime's own prompt builders (one source of truth): replies through
 ``copilot.reply.build_prompt`` (+ the greeting prefix), summaries through the prompt of
-``copilot.summarize.generated_summary``, rewrites through ``copilot.rewrite``'s prompt. The loss covers the
+``copilot.summarize.generated_summary``, rewrites and translations (of drafts, and of the parallel customer
+messages) through ``copilot.rewrite``'s prompts. The loss covers the
 answer tokens only, and the output layer (262k-token vocabulary, most of the cost) is computed only at
 those positions. Seeded; checkpoints every ``--save-every`` steps and resumes from the last one; progress
 and loss on stderr; uses a GPU when one is present. Examples whose id ends in 0 are held back.
@@ -151,8 +152,46 @@ def xquad_examples(shared: Path = SHARED_DATA, per_paragraph: int = 2, seed: int
     return out
 
 
-def load_examples(data_dir: Path = DATA) -> list[Example]:
-    """All tuning examples, rendered; malformed lines are reported and skipped."""
+#: Columns of ``parallel/*.tsv`` and the language each is written in.
+PARALLEL_FORMS = {"darija": "ary", "arabizi": "ary-Latn", "msa": "ar", "fr": "fr", "en": "en", "es": "es"}
+#: Translation targets of the parallel examples (the summary languages; Darija is never a target).
+PARALLEL_TARGETS = {"msa": "ar", "fr": "fr", "en": "en", "es": "es"}
+
+
+def parallel_examples(data_dir: Path = DATA, seed: int = 7) -> list[Example]:
+    """Translations of customer messages from ``parallel/*.tsv``, rendered with the runtime's translation prompt.
+
+    Two per row, seeded: one from Darija (Arabizi on even lines of the file, Arabic script on odd ones) into French, English or Arabic,
+    and one between MSA, French, English and Spanish. This is what a summary in another language than the
+    conversation's needs (``copilot.summarize``'s translated quotes). Ids are ``tr1-<row>`` / ``tr2-<row>``, so a
+    row's last digit holds both back together. Rows with an empty form are skipped.
+    """
+    from copilot.rewrite import translate_prompt
+
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for f in sorted((data_dir / "parallel").glob("*.tsv")):
+        lines = f.read_text(encoding="utf-8").splitlines()
+        head = lines[0].split("\t") if lines else []
+        for n, line in enumerate(lines[1:], 2):
+            cells = line.split("\t")
+            row = dict(zip(head, cells))
+            if len(cells) != len(head) or not all(row.get(k, "").strip() for k in ("id", *PARALLEL_FORMS)):
+                print(f"warning: {f.name}:{n} skipped (malformed row)", file=sys.stderr)
+                continue
+            darija = "darija" if n % 2 else "arabizi"
+            pairs = [(darija, rng.choice(["fr", "en", "msa"]))]
+            src = rng.choice(list(PARALLEL_TARGETS))
+            pairs.append((src, rng.choice([t for t in PARALLEL_TARGETS if t != src])))
+            for k, (src, tgt) in enumerate(pairs, 1):
+                p = translate_prompt(row[src].strip(), PARALLEL_TARGETS[tgt])
+                out.append(Example(f"tr{k}-{row['id']}", "translate", p.as_text(), " " + row[tgt].strip() + "\n\n\n"))
+    return out
+
+
+def load_examples(data_dir: Path = DATA, translations: bool = False) -> list[Example]:
+    """All tuning examples, rendered; malformed lines are reported and skipped. ``translations`` adds
+    :func:`parallel_examples` (not in the shipped adapter's run; see the data card)."""
     makers = {"replies": _reply_example, "summaries": _summary_example, "rewrites": _rewrite_example}
     out: list[Example] = []
     for folder, make in makers.items():
@@ -164,7 +203,7 @@ def load_examples(data_dir: Path = DATA) -> list[Example]:
                     out.append(make(json.loads(line)))
                 except (KeyError, TypeError, ValueError) as e:
                     print(f"warning: {f.name}:{n} skipped ({e})", file=sys.stderr)
-    return out
+    return out + (parallel_examples(data_dir) if translations else [])
 
 
 def split(examples: list[Example]) -> tuple[list[Example], list[Example]]:
@@ -197,7 +236,7 @@ def _kinds(items: list[Example]) -> dict[str, int]:
 
 def _examples(args: argparse.Namespace) -> tuple[list[Example], list[Example]]:
     """(train, held back) rendered examples, as ``args`` ask."""
-    examples = load_examples(Path(args.data))
+    examples = load_examples(Path(args.data), translations=args.translations)
     extra = [] if args.no_shared else xquad_examples(Path(args.shared_data))
     if not args.no_shared:
         print(f"{len(extra)} XQuAD examples (tune ok) from {args.shared_data}", file=sys.stderr)
@@ -290,7 +329,9 @@ def write_pack(args: argparse.Namespace) -> int:
         "train_by_kind": enc.kinds,
         "train_examples": enc.n_train,
         "held_back_examples": enc.n_held,
-        "rendered_with": {k: v for k, v in vars(args).items() if k in ("data", "shared_data", "no_shared", "max_len", "limit")},
+        "rendered_with": {
+            k: v for k, v in vars(args).items() if k in ("data", "shared_data", "no_shared", "max_len", "limit", "translations")
+        },
     }
     (out / "examples.json").write_text(json.dumps(meta), encoding="utf-8")
     print(f"pack written to {out}: {enc.n_train} training examples, {len(kept)} kept tokens", file=sys.stderr)
@@ -551,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m copilot.tune", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--data", default=str(DATA), help="tuning data folder (replies/, summaries/, rewrites/)")
+    ap.add_argument("--data", default=str(DATA), help="tuning data folder (replies/, summaries/, rewrites/, parallel/)")
     ap.add_argument("--model", default="gemma-3-270m", help="base model (default: the embedded Gemma 3 270M)")
     ap.add_argument("--out", default=str(PROJECT_DIR / "models" / "adapters" / "copilot-lora"))
     ap.add_argument("--epochs", type=int, default=3)
@@ -569,6 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--dry-run", action="store_true", help="render and count the examples, train nothing")
     ap.add_argument("--shared-data", default=str(SHARED_DATA), help="shared datasets folder (XQuAD, tune ok, is read)")
     ap.add_argument("--no-shared", action="store_true", help="train on models/tuning only")
+    ap.add_argument(
+        "--translations",
+        action="store_true",
+        help="add 1,520 translations of the parallel customer messages (experimental; not in the shipped adapter)",
+    )
     ap.add_argument("--vocab", choices=["full", "trimmed"], default="full", help="output layer over all tokens or the kept ones")
     ap.add_argument("--pack", default="", help="write a self-contained training pack to this folder and stop")
     ap.add_argument("--from-pack", default="", help="train from a pack written by --pack (no model package or tokenizer needed)")

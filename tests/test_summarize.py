@@ -202,8 +202,8 @@ def test_default_settings_summarise_extractively_without_calling_the_model(tmp_p
     assert cp.summarize_conversation(CONV, use_generator=True).path == "generated"
 
 
-def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_path: Path) -> None:
-    """``summary_generator=auto``: extractive when the summary is in the conversation's language; across languages
+def test_translate_summary_generator_translates_the_quotes_only_across_languages(tmp_path: Path) -> None:
+    """``summary_generator=translate``: extractive when the summary is in the conversation's language; across languages
     (or from Darija) the model translates the paragraph's two quotes and the issue, actions and next steps, and a
     translation that adds a number is rejected (that sentence stays as the conversation has it)."""
     translations = {
@@ -217,7 +217,7 @@ def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_
         return next((v for k, v in translations.items() if k in prompt.user), "")
 
     gen = ScriptedGenerator(script)
-    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_generator="auto")
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_generator="translate")
     cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
     same = cp.summarize_conversation(CONV)  # French conversation, French summary
     assert same.path == "extractive" and gen.prompts == []
@@ -257,3 +257,36 @@ def test_auto_summary_generator_translates_the_quotes_only_across_languages(tmp_
     gen2 = ScriptedGenerator(["says that order SE-2026-123456 has not arrived; the agent files a complaint."])
     cp2 = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen2)
     assert cp2.summarize_conversation(CONV, language="en", use_generator=True).path == "generated"
+
+
+def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: Path) -> None:
+    """``summary_generator=auto``: extractive when the summary is in the conversation's language, the model
+    when it is not (the extractive path could only copy the conversation's words) or the conversation is Darija."""
+    gen = ScriptedGenerator(
+        [
+            "says that order SE-2026-123456 has not arrived; the agent files a complaint.",
+            "says that their order has still not arrived after a long wait; the agent is checking it.",
+            "signale que sa commande n'est toujours pas arrivée ; l'agent la vérifie.",
+        ]
+    )
+    settings = Settings.from_env(index_dir=tmp_path / "none", progress=False, summary_generator="auto")
+    cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen)
+    same = cp.summarize_conversation(CONV)  # French conversation, French summary
+    assert same.path == "extractive" and gen.prompts == []
+    cross = cp.summarize_conversation(CONV, language="en")  # French conversation, English summary for the lead
+    assert cross.path == "generated" and cross.summary.startswith("Customer says that order SE-2026-123456")
+    assert len(gen.prompts) == 1
+    darija = [
+        {"speaker": "customer", "text": "salam, lcommande dyali mazal ma wslatnich, 3iyit ntsna"},
+        {"speaker": "agent", "text": "Je vérifie votre commande tout de suite."},
+    ]
+    assert cp.summarize_conversation(darija, language="en").path == "generated"
+    fr = cp.summarize_conversation(darija)  # Arabizi -> French by default: still another language than Darija
+    assert fr.summary_language == "fr" and fr.path == "generated" and len(gen.prompts) == 3
+    # the same conversation with the model switched off, or no model configured: extractive, nothing lost
+    off = Copilot(
+        settings.replace(summary_generator="none"), embedder=HashingEmbedder(128), embedder_spec="hashing", generator=gen
+    )
+    assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == 3
+    none = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=None)
+    assert none.summarize_conversation(CONV, language="en").path == "extractive"

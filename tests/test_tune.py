@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from copilot.reply import build_prompt, stop_strings
-from copilot.rewrite import rewrite_prompt
+from copilot.rewrite import rewrite_prompt, translate_prompt
 from copilot.summarize import summary_prompt
-from copilot.tune import _batches, held_back, load_examples, split, xquad_examples
+from copilot.tune import _batches, held_back, load_examples, parallel_examples, split, xquad_examples
 
 
 def _write(d: Path, folder: str, row: dict[str, object]) -> None:
@@ -63,6 +63,30 @@ def test_examples_render_like_the_runtime(tmp_path: Path) -> None:
     assert ex["rewrite"].prompt == rewrite_prompt(rew["input"], "shorter", "fr").as_text()  # type: ignore[arg-type]
     _train, held = split(list(ex.values()))
     assert [e.id for e in held] == ["s-0010"] and held_back("r01-0120") and not held_back("r01-0121")
+
+
+def test_parallel_messages_become_translation_examples_held_back_by_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "parallel").mkdir()
+    head = "id\tdomain\tdarija\tarabizi\tmsa\tfr\ten\tes"
+    rows = [
+        "p01-001\tbanking\tبغيت نفعّل الكارط\tbghit nactivi lcarte\tأريد تفعيل بطاقتي\tJe veux activer ma carte\tI want to activate my card\tQuiero activar mi tarjeta",
+        "p01-010\tbanking\tفين وصلات الكوموند؟\tfin wslat lcommande?\tأين وصل طلبي؟\tOù en est ma commande ?\tWhere is my order?\t¿Dónde está mi pedido?",
+        "p01-011\tbanking\tmissing columns",
+    ]
+    (tmp_path / "parallel" / "part01.tsv").write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+    ex = parallel_examples(tmp_path)
+    assert "part01.tsv:4 skipped" in capsys.readouterr().err
+    assert [e.id for e in ex] == ["tr1-p01-001", "tr2-p01-001", "tr1-p01-010", "tr2-p01-010"]
+    assert all(e.kind == "translate" and e.target.endswith("\n\n\n") for e in ex)
+    first = ex[0]  # from Arabizi (even line of the file) into French, English or MSA
+    assert first.prompt in {translate_prompt("bghit nactivi lcarte", t).as_text() for t in ("fr", "en", "ar")}
+    assert first.target.strip() in {"Je veux activer ma carte", "I want to activate my card", "أريد تفعيل بطاقتي"}
+    assert "فين وصلات الكوموند؟" in ex[2].prompt  # Darija in Arabic script on odd lines
+    assert [e.id for e in split(ex)[1]] == ["tr1-p01-010", "tr2-p01-010"]  # a row is held back whole
+    assert parallel_examples(tmp_path) == ex  # seeded
+    assert load_examples(tmp_path) == [] and load_examples(tmp_path, translations=True) == ex  # opt-in (--translations)
 
 
 def test_the_shipped_tuning_data_renders(tmp_path: Path) -> None:
