@@ -486,11 +486,36 @@ def _quote(text: str, words: int = 30) -> str:
     return _cap_words(" ".join(out) or clean_turn(text), words, mark="")
 
 
+def translation_problems(original: str, translation: str, language: str) -> list[str]:
+    """What makes ``translation`` no translation of the one-paragraph ``original`` (beyond the rewrite checks).
+
+    Seen in the tuned 270M model's output (``benchmarks/translations.py``): a reply instead of a translation
+    ("Hello,\n\n…"), loops, the prompt's own labels and ``[n]`` copied out.
+    """
+    from copilot.templates import wording
+
+    w = wording(language)
+    out = " ".join(translation.split())
+    words = out.split()
+    problems = []
+    if len([p for p in translation.split("\n\n") if p.strip()]) > 1:
+        problems.append("several paragraphs (a reply, not a translation)")
+    if len(out) < 0.3 * len(original):
+        problems.append("much shorter than the original")
+    if len(out) > 2 * len(original) + 60:
+        problems.append("much longer than the original")
+    if words and len(set(words)) < 0.5 * len(words):
+        problems.append("repeated words")
+    if "[n]" in out or w.answer in out or w.translate_task[:25] in out:
+        problems.append("prompt scaffolding")
+    return problems
+
+
 class QuoteTranslator:
     """Translates a conversation's sentences into the summary language with a generator, checking each one.
 
     A translation is kept only when it passes the rewrite checks (language, no number, id or amount that the
-    sentence lacks, no instruction), is not much longer than the sentence and does not loop. A sentence already in
+    sentence lacks, no instruction) and :func:`translation_problems` finds nothing. A sentence already in
     the summary language is left alone; results are cached, so a sentence quoted twice costs one generation.
     """
 
@@ -514,13 +539,10 @@ class QuoteTranslator:
             from copilot.rewrite import translate_with_generator
 
             tr, why = translate_with_generator(text, self.key, generator=self.generator, detect=self.detect, max_new_tokens=120)
-            out = " ".join(tr.text.split("\n\n")[0].split()) if tr is not None else ""
+            out = " ".join(tr.text.split()) if tr is not None else ""
             if tr is not None:
                 self.model = tr.model
-                if len(out) > 2 * len(text) + 60:
-                    why = ["translation much longer than the original"]
-                elif len(set(out.split())) < 0.5 * len(out.split()):
-                    why = ["repeated words"]
+                why = translation_problems(text, tr.text, self.key)
             self._cache[text] = None if why or tr is None else out
             self.reasons += [f"{what}: {r}" for r in why]
             self.translated += self._cache[text] is not None

@@ -20,7 +20,7 @@ from copilot.generators.scripted import ScriptedGenerator
 from copilot.pii import Redactor, iban_ok, luhn_ok
 from copilot.sentiment import sentiment_label
 from copilot.service import Copilot
-from copilot.summarize import entities, lead_summary, parse_conversation, unfaithful
+from copilot.summarize import entities, lead_summary, parse_conversation, translation_problems, unfaithful
 
 CONV = [
     {
@@ -290,3 +290,14 @@ def test_auto_summary_generator_uses_the_model_only_across_languages(tmp_path: P
     assert off.summarize_conversation(CONV, language="en").path == "extractive" and len(gen.prompts) == 3
     none = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=None)
     assert none.summarize_conversation(CONV, language="en").path == "extractive"
+
+
+def test_translation_problems_catch_what_the_small_model_does_instead_of_translating() -> None:
+    src = "ma bghitch nlghi lkarta, bghit ghir njemmedha chi chwiya"
+    assert translation_problems(src, "I don't want to cancel the card, I just want to freeze it for a while", "en") == []
+    assert "several paragraphs (a reply, not a translation)" in translation_problems(
+        src, "Hello,\n\nI'll check with the card team and get back to you.", "en"
+    )
+    assert "repeated words" in translation_problems(src, "I want to pay " + "in cash or " * 8, "en")
+    assert "prompt scaffolding" in translation_problems(src, "Je veux bloquer la carte [n]. Réponse du conseiller", "fr")
+    assert "much shorter than the original" in translation_problems(src, "Hello,", "en")
