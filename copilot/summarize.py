@@ -3,7 +3,8 @@
 Pipeline: parse the conversation -> redact PII -> extractive structured summary (always; exact by
 construction) -> optionally a generated summary paragraph from the configured generator, kept only
 when it passes validation (no entity absent from the conversation, right language, at most ~100
-words). Every summary records which ``path`` produced its paragraph.
+words), or (``translate``, experimental) the extractive summary with its quotes and fields translated by the
+generator, each translation checked. Every summary records which ``path`` produced its paragraph.
 """
 
 from __future__ import annotations
