@@ -27,24 +27,14 @@ from copilot.lang import detect_language
 from copilot.rewrite import _generate, check_rewrite, translate_prompt
 from copilot.templates import ACCEPTED
 from copilot.tune import DATA as TUNING
-from copilot.tune import PARALLEL_FORMS, PARALLEL_TARGETS, held_back
+from copilot.tune import PARALLEL_FORMS, PARALLEL_TARGETS, held_back, parallel_rows
 
 TARGETS = ("fr", "en", "msa")
 OTHERS = tuple(PARALLEL_TARGETS)
 
 
 def held_back_rows() -> list[dict[str, str]]:
-    rows = []
-    for f in sorted((TUNING / "parallel").glob("*.tsv")):
-        lines = f.read_text(encoding="utf-8").splitlines()
-        head = lines[0].split("\t")
-        for line in lines[1:]:
-            cells = line.split("\t")
-            if len(cells) == len(head):
-                row = dict(zip(head, cells))
-                if held_back(row["id"]) and all(row[k].strip() for k in PARALLEL_FORMS):
-                    rows.append(row)
-    return rows
+    return [row for _, row in parallel_rows(TUNING) if held_back(row["id"])]
 
 
 def directions(i: int) -> list[tuple[str, str]]:

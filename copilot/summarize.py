@@ -302,9 +302,8 @@ def extractive_summary(
     first_customer = next((t for sp, t in turns if sp == "customer"), "")
     sentiment = {"start": sentiment_label(first_customer), "end": sentiment_label(last_customer or first_customer)}
     category = categorize(issue or whole) if categorize is not None else "uncategorised"
-    first_turn = next((clean_turn(t) for sp, t in turns if sp == "customer" and len(clean_turn(t).split()) >= 3), issue)
-    last_agent_turn = next((clean_turn(t) for sp, t in reversed(turns) if sp == "agent"), "")
-    text = _cap_words(lead_summary(first_turn, last_agent_turn, lang_key, conversation_language=language), max_words)
+    first_turn, last_agent_turn = lead_turns(turns)
+    text = _cap_words(lead_summary(first_turn or issue, last_agent_turn, lang_key, conversation_language=language), max_words)
     return Summary(
         summary=text,
         issue=issue,
@@ -318,6 +317,13 @@ def extractive_summary(
         path="extractive",
         model="extractive",
     )
+
+
+def lead_turns(turns: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """(the customer's first turn of 3+ words, the agent's last turn), cleaned; "" when there is none."""
+    first = next((clean_turn(t) for sp, t in turns if sp == "customer" and len(clean_turn(t).split()) >= 3), "")
+    last = next((clean_turn(t) for sp, t in reversed(turns) if sp == "agent"), "")
+    return first, last
 
 
 def _third_person_en(text: str, speaker: str = "customer") -> str:
@@ -570,20 +576,17 @@ def translated_summary(
     from dataclasses import replace
 
     tr = QuoteTranslator(generator, summary.summary_language, detect)
-    key = tr.key
-    first = next((clean_turn(t) for sp, t in turns if sp == "customer" and len(clean_turn(t).split()) >= 3), "")
+    first, last = lead_turns(turns)
     first = first or next((clean_turn(t) for sp, t in turns if sp == "customer"), "")
-    last = next((clean_turn(t) for sp, t in reversed(turns) if sp == "agent"), "")
     quotes: list[str] = []
     for what, text in (("customer quote", first), ("agent quote", last)):
         quote = _quote(text) if text else ""
-        out = tr(quote, what)
-        if out is None and summary.language.startswith("ary") and key in ("fr", "en") and detect(quote).code.startswith("ary"):
-            from copilot.darija import gloss
-
-            out = gloss(quote, key)
-        quotes.append(out or quote)
-    paragraph = _cap_words(lead_summary(quotes[0], quotes[1], key, words=30), max_words) if tr.translated else summary.summary
+        quotes.append(tr(quote, what) or quote)
+    # untranslated Darija quotes are glossed by lead_summary, as in the extractive paragraph
+    paragraph = summary.summary
+    if tr.translated:
+        lead = lead_summary(quotes[0], quotes[1], tr.key, conversation_language=summary.language, words=30)
+        paragraph = _cap_words(lead, max_words)
     issue = tr(summary.issue, "issue") or summary.issue
     actions = [tr(a, "action") or a for a in summary.actions]
     next_steps = [tr(a, "next step") or a for a in summary.next_steps]

@@ -170,6 +170,21 @@ def parallel_examples(data_dir: Path = DATA, seed: int = 7) -> list[Example]:
 
     rng = random.Random(seed)
     out: list[Example] = []
+    for n, row in parallel_rows(data_dir):
+        darija = "darija" if n % 2 else "arabizi"
+        pairs = [(darija, rng.choice(["fr", "en", "msa"]))]
+        src = rng.choice(list(PARALLEL_TARGETS))
+        pairs.append((src, rng.choice([t for t in PARALLEL_TARGETS if t != src])))
+        for k, (src, tgt) in enumerate(pairs, 1):
+            p = translate_prompt(row[src].strip(), PARALLEL_TARGETS[tgt])
+            out.append(Example(f"tr{k}-{row['id']}", "translate", p.as_text(), " " + row[tgt].strip() + "\n\n\n"))
+    return out
+
+
+def parallel_rows(data_dir: Path = DATA) -> list[tuple[int, dict[str, str]]]:
+    """(line number in its file, row) of ``parallel/*.tsv``; malformed rows (a missing column or an empty form) are
+    reported and skipped."""
+    out: list[tuple[int, dict[str, str]]] = []
     for f in sorted((data_dir / "parallel").glob("*.tsv")):
         lines = f.read_text(encoding="utf-8").splitlines()
         head = lines[0].split("\t") if lines else []
@@ -179,13 +194,7 @@ def parallel_examples(data_dir: Path = DATA, seed: int = 7) -> list[Example]:
             if len(cells) != len(head) or not all(row.get(k, "").strip() for k in ("id", *PARALLEL_FORMS)):
                 print(f"warning: {f.name}:{n} skipped (malformed row)", file=sys.stderr)
                 continue
-            darija = "darija" if n % 2 else "arabizi"
-            pairs = [(darija, rng.choice(["fr", "en", "msa"]))]
-            src = rng.choice(list(PARALLEL_TARGETS))
-            pairs.append((src, rng.choice([t for t in PARALLEL_TARGETS if t != src])))
-            for k, (src, tgt) in enumerate(pairs, 1):
-                p = translate_prompt(row[src].strip(), PARALLEL_TARGETS[tgt])
-                out.append(Example(f"tr{k}-{row['id']}", "translate", p.as_text(), " " + row[tgt].strip() + "\n\n\n"))
+            out.append((n, row))
     return out
 
 
