@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.needs_model:
         rows = [r for r in rows if needs_model(r["language"], r["summary_language"])]
     rows = rows[: args.limit or None]
-    settings = Settings.from_env(progress=False, summary_generator="default")
+    settings = Settings.from_env(progress=False, summary_generator="default", summary_min_grounding=0)  # raw paragraphs
     cp = Copilot(settings, index_dir=tempfile.mkdtemp(), generator="transformers")
     paths = ("tuned", "extractive", "auto")
     res: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))

@@ -306,7 +306,13 @@ class Copilot:
         from copilot.errors import InputError
         from copilot.lang import detect_language
         from copilot.pii import Redactor
-        from copilot.summarize import extractive_summary, generated_summary, parse_conversation, translated_summary
+        from copilot.summarize import (
+            extractive_summary,
+            generated_summary,
+            needs_model,
+            parse_conversation,
+            translated_summary,
+        )
         from copilot.templates import reply_language
 
         try:
@@ -341,7 +347,14 @@ class Copilot:
             return summary
         if self.settings.summary_generator.strip().lower() == "translate" and not use_generator:
             return translated_summary(summary, turns, generator=gen, detect=detect_language)
-        text, reasons, model = generated_summary(turns, summary_language=target, generator=gen, detect=detect_language)
+        same_language = not needs_model(conv_lang, target)
+        text, reasons, model = generated_summary(
+            turns,
+            summary_language=target,
+            generator=gen,
+            detect=detect_language,
+            min_grounding=self.settings.summary_min_grounding if same_language else 0.0,
+        )
         summary.model = model
         if text is not None:
             summary.summary = text

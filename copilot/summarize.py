@@ -458,13 +458,43 @@ def generated_summary(
     detect: Callable[[str], LanguageInfo],
     max_words: int = 100,
     max_chars: int = 3000,
+    min_grounding: float = 0.0,
 ) -> tuple[str | None, list[str], str]:
-    """(paragraph or None, rejection reasons, model id) from the generator."""
+    """(paragraph or None, rejection reasons, model id) from the generator, checked by :func:`summary_problems`."""
+    text, model = summary_paragraph(turns, summary_language, generator, max_chars)
+    reasons = summary_problems(
+        text, turns, summary_language=summary_language, detect=detect, max_words=max_words, min_grounding=min_grounding
+    )
+    return (None if reasons else text), reasons, model
+
+
+def summary_paragraph(
+    turns: Sequence[tuple[str, str]], summary_language: str, generator: Generator, max_chars: int = 3000
+) -> tuple[str, str]:
+    """(the generator's paragraph, unchecked and whitespace-normalised; model id)."""
     key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
     conv_label = PROMPTS[key][1]
     prompt = summary_prompt(turns, summary_language, max_chars)
     gen = run_generation(generator, prompt, GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###")))
-    text = " ".join(gen.text.split())
+    return " ".join(gen.text.split()), gen.model
+
+
+def summary_problems(
+    text: str,
+    turns: Sequence[tuple[str, str]],
+    *,
+    summary_language: str,
+    detect: Callable[[str], LanguageInfo],
+    max_words: int = 100,
+    min_grounding: float = 0.0,
+) -> list[str]:
+    """Why a generated summary paragraph cannot be kept (empty: it can).
+
+    Too short or long, an entity (number, amount, date, id, e-mail, phone) absent from the conversation, another
+    language, repeated sentences, and, when ``min_grounding`` > 0, too few of its content words taken from the
+    conversation (:func:`summary_grounding`).
+    """
+    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
     reasons = []
     source = " ".join(t for _, t in turns)
     if len(text.split()) < 8:
@@ -480,7 +510,49 @@ def generated_summary(
     sents = [s for s in re.split(r"(?<=[.!?؟])\s+", text) if len(s) > 15]
     if len(sents) != len(set(sents)):
         reasons.append("repeated sentences")
-    return (None if reasons else text), reasons, gen.model
+    if min_grounding > 0 and text:
+        share = summary_grounding(text, turns, key)
+        if share < min_grounding:
+            reasons.append(f"wanders from the conversation ({share:.2f} of its words from it, < {min_grounding:.2f})")
+    return reasons
+
+
+#: Words a summary uses to tell the conversation (who spoke, reporting verbs), per summary language: not counted by
+#: :func:`summary_grounding`, since no conversation says them.
+SUMMARY_FRAME = {
+    "en": "customer agent client user representative support team asks asked says said reports reported wants wanted "
+    "complains complained tells told informs informed explains explained confirms confirmed requests requested "
+    "suggests suggested advises advised apologizes apologises apologized apologised thanks thanked replies replied "
+    "responds responded issue problem",
+    "fr": "client cliente agent conseiller conseillère demande demandé dit signale signalé explique expliqué indique "
+    "indiqué confirme confirmé propose proposé conseille conseillé remercie remercié répond répondu plaint "
+    "problème souhaite",
+    "es": "cliente agente asesor pide pidió pregunta preguntó dice dijo indica indicó explica explicó confirma confirmó "
+    "sugiere sugirió agradece agradeció responde respondió queja problema quiere",
+    "ar": "العميل الزبون الموظف الوكيل يسأل سأل يطلب طلب يقول قال يشير أشار يوضح أوضح يؤكد أكد يقترح اقترح يشكر شكر "
+    "يجيب أجاب يشتكي اشتكى مشكلة المشكلة",
+}
+
+
+def _frame_tokens(language: str) -> frozenset[str]:
+    from copilot.textnorm import tokens
+
+    return frozenset(tokens(SUMMARY_FRAME.get(language, SUMMARY_FRAME["en"]), language))
+
+
+def summary_grounding(text: str, turns: Sequence[tuple[str, str]], language: str) -> float:
+    """Share of the paragraph's content words (stemmed) found in the conversation, not counting the summary's own
+    frame (customer, agent, asks, says …). Meaningful only when the paragraph and the conversation share a language.
+    """
+    from copilot.textnorm import tokens
+
+    words = [t for t in tokens(text, language) if not t.isdigit()]
+    frame = _frame_tokens(language)
+    words = [t for t in words if t not in frame]
+    if not words:
+        return 1.0
+    pool = {t for _, turn in turns for t in tokens(turn, language)}
+    return sum(1 for t in words if t in pool) / len(words)
 
 
 def _quote(text: str, words: int = 30) -> str:

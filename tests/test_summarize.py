@@ -20,7 +20,14 @@ from copilot.generators.scripted import ScriptedGenerator
 from copilot.pii import Redactor, iban_ok, luhn_ok
 from copilot.sentiment import sentiment_label
 from copilot.service import Copilot
-from copilot.summarize import entities, lead_summary, parse_conversation, translation_problems, unfaithful
+from copilot.summarize import (
+    entities,
+    lead_summary,
+    parse_conversation,
+    summary_grounding,
+    translation_problems,
+    unfaithful,
+)
 
 CONV = [
     {
@@ -108,6 +115,20 @@ def test_generated_summary_is_validated(tmp_path: Path) -> None:
     bad = "signale que sa commande SE-2026-999999 de 450 MAD n'est pas arrivée ; l'agent rembourse."
     s2 = _copilot(tmp_path, [bad]).summarize_conversation(CONV)
     assert s2.path == "extractive" and any("entities" in r for r in s2.rejected)
+
+
+def test_generated_summary_must_come_from_the_conversation(tmp_path: Path) -> None:
+    """In the conversation's language, a paragraph whose words are not the conversation's (a step that was never
+    said) is rejected for the extractive one; the frame words (client, agent, signale) do not count against it."""
+    invented = "signale que sa commande SE-2026-123456 n'est pas arrivée ; l'agent offre un bon d'achat et la livraison express gratuite."
+    s = _copilot(tmp_path, [invented]).summarize_conversation(CONV)
+    assert s.path == "extractive" and any("wanders from the conversation" in r for r in s.rejected)
+    assert summary_grounding("Le client signale que sa commande n'est pas arrivée.", parse_conversation(CONV), "fr") == 1.0
+    settings = Settings.from_env(
+        index_dir=tmp_path / "none", progress=False, summary_generator="default", summary_min_grounding=0
+    )
+    cp = Copilot(settings, embedder=HashingEmbedder(128), embedder_spec="hashing", generator=ScriptedGenerator([invented]))
+    assert cp.summarize_conversation(CONV).path == "generated"  # the gate is a setting
 
 
 def test_summary_in_another_language(tmp_path: Path) -> None:
