@@ -30,7 +30,7 @@ from benchmarks._common import DATA, ROOT, decode_rates, mean, percentile, save,
 from copilot import cli
 from copilot.config import Settings
 from copilot.lang import detect_language
-from copilot.reply import _CITE, Draft, unsupported_facts
+from copilot.reply import _CITE, MODEL_FOUND_NO_ANSWER, Draft, unsupported_facts
 from copilot.service import Copilot
 from copilot.templates import ACCEPTED, wording
 
@@ -72,7 +72,7 @@ def score(
         "right_article": right,
         "answer_in_reply": ans,
         "answer_in_extractive": ans_extractive,
-        "model_refused": any("the model found no answer" in w for w in d.warnings),
+        "model_refused": MODEL_FOUND_NO_ANSWER in d.rejected or any("the model found no answer" in w for w in d.warnings),
         "no_match": d.no_match,
         "invented": bool(unsupported_facts(d.reply, sources)) if not d.no_match else False,
         "path": d.path,

@@ -14,6 +14,7 @@ from copilot.generators import GenerationParams, Prompt, run_generation
 from copilot.generators.scripted import ScriptedGenerator
 from copilot.lang import detect_language
 from copilot.reply import (
+    MODEL_FOUND_NO_ANSWER,
     build_prompt,
     conversation_query,
     grounding,
@@ -366,9 +367,13 @@ def test_model_judged_no_answer_becomes_a_holding_reply(small_kb: Path, tmp_path
     d = cp.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
     assert d.no_match and d.path == "generated" and d.citations == [] and "[1]" not in d.reply
     assert "centre d'aide" in d.reply and "[1]" in d.extractive_reply  # the passage-based draft stays available
-    default, _ = _copilot(small_kb, tmp_path / "default", [holding])  # default: a warning on the extractive draft
+    default, _ = _copilot(small_kb, tmp_path / "default", [holding])  # default: the extractive draft, the reason logged
     d2 = default.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
-    assert not d2.no_match and d2.path == "extractive" and any("found no answer" in w for w in d2.warnings)
+    assert not d2.no_match and d2.path == "extractive" and MODEL_FOUND_NO_ANSWER in d2.rejected
+    assert not any("found no answer" in w for w in d2.warnings)
+    warn, _ = _copilot(small_kb, tmp_path / "warn", [holding], model_no_match_warning=True)
+    d3 = warn.draft_reply("Est-ce que vous vendez des cartes cadeaux ?")
+    assert d3.path == "extractive" and any("found no answer" in w for w in d3.warnings)
 
 
 def test_reply_copying_a_neighbouring_sentence_falls_back(small_kb: Path, tmp_path: Path) -> None:
@@ -383,6 +388,24 @@ def test_reply_copying_a_neighbouring_sentence_falls_back(small_kb: Path, tmp_pa
         min_agreement=0.5,
     )
     assert not v.ok and any("best-matching" in r for r in v.reasons)
+
+
+def test_reply_dropping_a_number_of_the_best_sentence_falls_back() -> None:
+    """The model keeps the first clause and drops the figure after it: the extractive draft quotes both."""
+    best = "La vitesse garantie est d'au moins 90 % du débit annoncé, par exemple 180 Mb/s pour une offre à 200 Mb/s."
+
+    def check(text: str, keep: bool = True) -> tuple[bool, tuple[str, ...]]:
+        v = validate_generated(
+            text, language="fr", n_sources=1, allowed=[best], detect=detect_language, best_sentence=best, keep_numbers=keep
+        )
+        return v.ok, v.reasons
+
+    short = "Bonjour, la vitesse garantie est d'au moins 90 % du débit annoncé [1]."
+    ok, reasons = check(short)
+    assert not ok and reasons == ("leaves out numbers of the best-matching sentence: 180, 200",)
+    assert check(short, keep=False)[0]
+    assert check("Bonjour, au moins 90 % du débit annoncé, soit 180 Mb/s pour une offre à 200 Mb/s [1].")[0]
+    assert check("Bonjour, au moins ٩٠ % du débit, soit 180 Mb/s pour 200 Mb/s [1].")[0]  # Arabic-Indic digits count
 
 
 def test_tuned_generator_gets_the_zero_shot_prompt(small_kb: Path, tmp_path: Path) -> None:
