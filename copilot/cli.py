@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="structured summaries of finished conversations (batch, resumable)",
         description="Summarise conversations into issue, actions, resolution, next steps, sentiment and category. "
         "PII is masked first. The summary paragraph comes from the generator when it passes validation (no "
-        "number, date, id, e-mail or phone absent from the conversation; right language; <= 100 words), else "
-        "from the extractive summary; 'path' says which.",
+        "number, date, id, e-mail or phone absent from the conversation; right language; <= 100 words; in the "
+        "conversation's own language, 80% of its content words taken from it), else from the extractive summary; "
+        "'path' says which.",
         epilog="examples:\n  copilot summarize export.jsonl --output summaries.jsonl --language fr\n"
         "  copilot summarize tickets.csv --output s.jsonl --generator none --workers 2\n"
         "  cat conv.jsonl | copilot summarize - > s.jsonl\n\n"
