@@ -94,8 +94,8 @@ class Settings:
     min_agreement: float = 0.5
     #: A generated reply must keep every number of that best sentence (else the extractive draft, which quotes it).
     reply_keep_numbers: bool = True
-    #: Let the tuned model's "not in our help centre" answer turn a draft into a no-match holding reply (off: it
-    #: only adds a warning to the retrieval-first draft; measured to refuse too many answerable questions).
+    #: Let the tuned model's "not in our help centre" answer turn a draft into a no-match holding reply (off: the
+    #: retrieval-first draft stands and its ``rejected`` says so; measured to refuse too many answerable questions).
     model_no_match: bool = False
     #: Also warn the agent when the model finds no answer and the extractive draft stands (off: only ``rejected`` says
     #: so). Measured as weak evidence (DarijaBanking, 320 drafts): the drafts it would warn on lack the right answer

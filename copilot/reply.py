@@ -393,16 +393,17 @@ def _content(text: str, language: str) -> str:
     return _CITE.sub(" ", text).strip()
 
 
-def grounding(body: str, sources: Sequence[str], language: str = "") -> float:
+def grounding(body: str, sources: Sequence[str], language: str = "", ignore: frozenset[str] = frozenset()) -> float:
     """Share of the reply's content words (stemmed) found in the sources or the message (1.0 = all copied).
 
     A tuned model that copies the answering clause scores 0.7-1.0; a reply that wanders away from its
-    passage (a paraphrase that changes the rule, an invented step) scores low.
+    passage (a paraphrase that changes the rule, an invented step) scores low. Stemmed words in ``ignore`` do not
+    count (a summary's frame: customer, agent, asks …).
     """
     from copilot.textnorm import tokens
 
     lang = KB_LANGUAGE.get(language, language)
-    words = [t for t in tokens(body, lang) if not t.isdigit()]
+    words = [t for t in tokens(body, lang) if not t.isdigit() and t not in ignore]
     if not words:
         return 1.0
     pool = {t for text in sources for t in tokens(text, lang)}

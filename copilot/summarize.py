@@ -9,13 +9,14 @@ generator, each translation checked. Every summary records which ``path`` produc
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot.generators import GenerationParams, Prompt, run_generation
-from copilot.reply import looks_like_instruction
+from copilot.reply import grounding, looks_like_instruction
 from copilot.sentiment import sentiment_label
 
 if TYPE_CHECKING:
@@ -534,6 +535,7 @@ SUMMARY_FRAME = {
 }
 
 
+@functools.cache
 def _frame_tokens(language: str) -> frozenset[str]:
     from copilot.textnorm import tokens
 
@@ -544,15 +546,7 @@ def summary_grounding(text: str, turns: Sequence[tuple[str, str]], language: str
     """Share of the paragraph's content words (stemmed) found in the conversation, not counting the summary's own
     frame (customer, agent, asks, says …). Meaningful only when the paragraph and the conversation share a language.
     """
-    from copilot.textnorm import tokens
-
-    words = [t for t in tokens(text, language) if not t.isdigit()]
-    frame = _frame_tokens(language)
-    words = [t for t in words if t not in frame]
-    if not words:
-        return 1.0
-    pool = {t for _, turn in turns for t in tokens(turn, language)}
-    return sum(1 for t in words if t in pool) / len(words)
+    return grounding(text, [turn for _, turn in turns], language, ignore=_frame_tokens(language))
 
 
 def _quote(text: str, words: int = 30) -> str:
