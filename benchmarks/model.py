@@ -387,9 +387,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nsaved {save('model', results)}")
     if args.card:
         card = Path(args.card)
-        head = card.read_text(encoding="utf-8").split("## Metrics")[0]
+        head, _, rest = card.read_text(encoding="utf-8").partition("## Metrics")
+        after = rest.find("\n## ")  # the sections after Metrics (targets, hand-written notes) stay
+        tail = rest[after:] if after >= 0 else ""
         card.write_text(
-            f"{head}## Metrics\n\n`python -m benchmarks.model --n {args.n} --summaries {args.summaries}` (2-core CPU)\n\n{text}\n",
+            f"{head}## Metrics\n\n`python -m benchmarks.model --n {args.n} --summaries {args.summaries}` (2-core CPU)\n\n"
+            f"{text}\n{tail}",
             encoding="utf-8",
         )
     return 0
