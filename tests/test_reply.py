@@ -408,6 +408,41 @@ def test_reply_dropping_a_number_of_the_best_sentence_falls_back() -> None:
     assert check("Bonjour, au moins ٩٠ % du débit, soit 180 Mb/s pour 200 Mb/s [1].")[0]  # Arabic-Indic digits count
 
 
+def test_quantity_question_prefers_the_sentence_with_a_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "combien de temps", "how long", "ch7al", "شحال": the answer sentence holds a number, often without a word of
+    the question ("Sa validité est de 30 minutes"), so such sentences get QUANTITY_BOOST in the sentence ranking."""
+    import copilot.reply as reply
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "reset.md").write_text(
+        "---\nid: reset\ntitle: Réinitialiser le mot de passe\nlanguage: fr\n---\n"
+        "Ouvrez le lien reçu par e-mail pour réinitialiser votre mot de passe. Le lien de réinitialisation s'ouvre dans "
+        "votre navigateur. Sa validité est de 30 minutes.\n",
+        encoding="utf-8",
+    )
+    settings = Settings.from_env(index_dir=tmp_path / "idx", progress=False, min_confidence=0.0, generator="none")
+    cp = Copilot(settings, embedder=HashingEmbedder(256), embedder_spec="hashing")
+    cp.build_index([kb])
+
+    def scores(question: str) -> dict[str, float]:
+        hit = cp.search(question).hits[0]
+        return dict(zip(*cp.drafter().scored_sentences(question, hit)))
+
+    how_long = "Le lien pour réinitialiser mon mot de passe expire au bout de combien de temps ?"
+    how = "Comment réinitialiser mon mot de passe avec le lien ?"
+    boosted, plain = scores(how_long), scores(how)
+    monkeypatch.setattr(reply, "QUANTITY_BOOST", 0.0)
+    unboosted, plain0 = scores(how_long), scores(how)
+    number = "Sa validité est de 30 minutes."
+    assert boosted[number] - unboosted[number] == pytest.approx(0.15)
+    assert all(boosted[s] == unboosted[s] for s in boosted if s != number) and plain == plain0
+    for q in ("how long does it take?", "ch7al khasni ntsna?", "شحال كياخد؟", "¿Cuánto tiempo tarda?", "كم يستغرق؟"):
+        assert reply.ASKS_QUANTITY.search(q), q
+    for q in ("Comment changer mon mot de passe ?", "شكرا لكم", "I want to cancel"):
+        assert not reply.ASKS_QUANTITY.search(q), q
+
+
 def test_tuned_generator_gets_the_zero_shot_prompt(small_kb: Path, tmp_path: Path) -> None:
     cp, gen = _copilot(small_kb, tmp_path, ["vous avez 14 jours pour retourner un produit, gratuitement [1]."])
     cp.draft_reply("Comment retourner un produit ?")
