@@ -269,7 +269,7 @@ def extractive_summary(
     max_words: int = 100,
 ) -> Summary:
     """A structured summary made only of the conversation's own sentences and fixed templates."""
-    lang_key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in WORDS else "en"
+    lang_key = summary_key(summary_language)
     w = WORDS[lang_key]
     customer = [(i, s) for i, (sp, t) in enumerate(turns) if sp == "customer" for s in sentences_of(t)]
     agent = [(i, s) for i, (sp, t) in enumerate(turns) if sp == "agent" for s in sentences_of(t)]
@@ -426,6 +426,11 @@ PROMPTS = {
 }
 
 
+def summary_key(summary_language: str) -> str:
+    """The wording and prompt key of a summary language: ``fr``, ``es``, ``en``, or ``ar`` (Darija too); else ``en``."""
+    return "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+
+
 def needs_model(conversation_language: str, summary_language: str) -> bool:
     """Whether only a model can write this summary paragraph in ``summary_language``.
 
@@ -441,7 +446,7 @@ def needs_model(conversation_language: str, summary_language: str) -> bool:
 
 def summary_prompt(turns: Sequence[tuple[str, str]], summary_language: str, max_chars: int = 3000) -> Prompt:
     """The summary prompt (also used to render the tuning data: one source of truth)."""
-    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+    key = summary_key(summary_language)
     system, conv_label, sum_label = PROMPTS[key]
     w = WORDS[key]
     lines = [f"{w['customer'] if s == 'customer' else w['agent']}: {clean_turn(t)}" for s, t in turns]
@@ -473,7 +478,7 @@ def summary_paragraph(
     turns: Sequence[tuple[str, str]], summary_language: str, generator: Generator, max_chars: int = 3000
 ) -> tuple[str, str]:
     """(the generator's paragraph, unchecked and whitespace-normalised; model id)."""
-    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+    key = summary_key(summary_language)
     conv_label = PROMPTS[key][1]
     prompt = summary_prompt(turns, summary_language, max_chars)
     gen = run_generation(generator, prompt, GenerationParams(max_new_tokens=120, stop=("\n\n", f"{conv_label}:", "###")))
@@ -495,7 +500,7 @@ def summary_problems(
     language, repeated sentences, and, when ``min_grounding`` > 0, too few of its content words taken from the
     conversation (:func:`summary_grounding`).
     """
-    key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+    key = summary_key(summary_language)
     reasons = []
     source = " ".join(t for _, t in turns)
     if len(text.split()) < 8:
@@ -596,7 +601,7 @@ class QuoteTranslator:
         from copilot.templates import ACCEPTED
 
         self.generator = generator
-        self.key = "ar" if summary_language in ("ar", "ary") else summary_language if summary_language in PROMPTS else "en"
+        self.key = summary_key(summary_language)
         self.ok = ACCEPTED.get(self.key, {self.key})
         self.detect = detect
         self.model = ""
